@@ -1,0 +1,77 @@
+"""Application factory: ``create_app(config=None)``."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import check_config, default_config
+from flask_appbuilder import AppBuilder
+
+from app.extensions import csrf, db
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # LIKE 'x%' can use an index only when it is case sensitive (as on PostgreSQL).
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA case_sensitive_like = ON")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.close()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; ``config`` overrides the environment-derived defaults."""
+    import models  # noqa: F401  (registers every model before FAB initializes)
+    from app.permissions import load_roles
+    from app.security_manager import enforce_idle_timeout
+    from views import register_views
+
+    app = Flask(__name__)
+    app.config.update(default_config())
+    app.config.update(config or {})
+    check_config(app.config)
+    _ensure_sqlite_dir(app.config["SQLALCHEMY_DATABASE_URI"])
+    logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    app.extensions["union_roles"] = load_roles(app.config["permissions_file"])
+    appbuilder = AppBuilder(update_perms=False)  # permissions.yaml is synced by app.permissions
+    with app.app_context():
+        appbuilder.init_app(app, db.session)
+        register_views(appbuilder)
+
+    app.before_request(enforce_idle_timeout)
+    app.jinja_env.filters["localtime"] = _localtime
+
+    from app.celery_app import celery_init_app
+    from app.cli import register_cli
+
+    celery_init_app(app)
+
+    register_cli(app)
+    return app
+
+
+def _localtime(value, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """Jinja filter: an aware UTC datetime shown in Asia/Shanghai."""
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime(fmt)
+
+
+def _ensure_sqlite_dir(uri: str) -> None:
+    if uri.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)

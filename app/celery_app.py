@@ -1,0 +1,31 @@
+"""Celery bound to the Flask app: every task runs inside an app context.
+
+Embedded default: a SQLAlchemy/SQLite broker under ``instance/`` (no server to
+install); production sets ``CELERY_BROKER_URL`` (Redis or RabbitMQ).
+"""
+from __future__ import annotations
+
+from celery import Celery, Task
+
+
+def celery_init_app(app) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask, include=["app.tasks"])
+    celery.conf.update(
+        broker_url=app.config["CELERY_BROKER_URL"],
+        result_backend=app.config["CELERY_RESULT_BACKEND"],
+        task_always_eager=app.config["CELERY_TASK_ALWAYS_EAGER"],
+        task_eager_propagates=True,
+        task_ignore_result=True,
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        timezone=app.config["DISPLAY_TIMEZONE"],
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

@@ -1,0 +1,95 @@
+"""Configuration: defaults for the embedded demo, overridden by environment variables.
+
+Outside development (``APP_ENV`` other than ``development``/``testing``) the app
+refuses to start without a real ``SECRET_KEY``.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
+DEV_SECRET_KEY = "dev-only-insecure-key"  # noqa: S105 - refused outside development
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def default_config() -> dict:
+    """Return the configuration dict for the current environment."""
+    env = os.environ.get("APP_ENV", "development")
+    return {
+        "APP_ENV": env,
+        "APP_NAME": "工会服务管理后台",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'union.db'}"
+        ),
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "CELERY_BROKER_URL": os.environ.get(
+            "CELERY_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'celery-broker.db'}"
+        ),
+        "CELERY_RESULT_BACKEND": os.environ.get(
+            "CELERY_RESULT_BACKEND", f"db+sqlite:///{INSTANCE_DIR / 'celery-results.db'}"
+        ),
+        "CELERY_TASK_ALWAYS_EAGER": os.environ.get("CELERY_TASK_ALWAYS_EAGER") == "1",
+        # --- Flask-AppBuilder ---
+        "FAB_API_SWAGGER_UI": True,
+        "FAB_UPDATE_PERMS": os.environ.get("FAB_UPDATE_PERMS", "1") == "1",
+        "FAB_SECURITY_MANAGER_CLASS": "app.security_manager.UnionSecurityManager",
+        "FAB_INDEX_VIEW": "views.home.HomeView",
+        # The admin role FAB insists on is a builtin role with no permission at all:
+        # every real role comes from permissions.yaml (separation of duties).
+        "AUTH_ROLE_ADMIN": "_fab_admin_unused",
+        "AUTH_ROLE_PUBLIC": "Public",
+        "FAB_ROLES": {"_fab_admin_unused": []},
+        "AUTH_TYPE": 1,  # AUTH_DB
+        "AUTH_USER_REGISTRATION": False,
+        "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
+        "FAB_PASSWORD_COMPLEXITY_VALIDATOR": "app.validators.password_validator",
+        "AUTH_RATE_LIMITED": True,
+        "AUTH_RATE_LIMIT": "20 per minute",
+        "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") == "1",
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # --- login hardening (ours) ---
+        "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCK_MINUTES": _env_int("LOGIN_LOCK_MINUTES", 30),
+        "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 15),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        # --- i18n ---
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "app" / "translations"),  # layered over FAB's
+        "LANGUAGES": {
+            "zh": {"flag": "cn", "name": "中文"},
+            "en": {"flag": "gb", "name": "English"},
+        },
+        "DISPLAY_TIMEZONE": "Asia/Shanghai",
+        # Lists count at most this many rows (shown as "N+"): a COUNT(*) over a
+        # million-row scope would otherwise dominate every page.
+        "LIST_COUNT_CAP": _env_int("LIST_COUNT_CAP", 10000),
+        "permissions_file": str(BASE_DIR / "permissions.yaml"),
+    }
+
+
+class InsecureConfigError(RuntimeError):
+    """Raised when a non-development instance starts without a real SECRET_KEY."""
+
+
+def check_config(config: dict) -> None:
+    """Refuse to run outside development with the development secret."""
+    if config["APP_ENV"] in ("development", "testing"):
+        return
+    key = config.get("SECRET_KEY") or ""
+    if key == DEV_SECRET_KEY or len(key) < 32:
+        raise InsecureConfigError(
+            "SECRET_KEY must be set to a random value of at least 32 characters "
+            f"when APP_ENV={config['APP_ENV']}"
+        )

@@ -1,0 +1,183 @@
+"""会员 rules: validation and derivation, member numbers, certification review,
+transfers between base unions, audited reveal of personal data."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.security import org_in_scope, org_scope_clause
+from app.services import audit, review_flow
+from app.services.errors import DomainError, MemberInvalidError, NotFoundError
+from app.validators import (
+    ValidationError,
+    normalize_text,
+    parse_resident_id,
+    validate_chinese_name,
+    validate_mobile,
+)
+from models.audit import AuditEvent
+from models.members import CERT_FLOW, CertStatus, IdType, Member, MembershipStatus, MemberTransfer
+from models.organizations import Org, OrgLevel, Unit
+
+REVEALABLE = {"id_number": "证件号码", "phone": "手机号"}
+
+
+def validate_member(session: Session, member: Member) -> None:
+    """Normalize a member in place and collect every field error before raising.
+
+    Rules: Chinese name; resident IDs pass GB 11643 and fix gender and birth date;
+    the ID number is unique; mobile is 11 digits ``1[3-9]…``; the union is a base
+    union and the unit belongs to it.
+
+    Raises:
+        MemberInvalidError: ``errors`` maps field → Chinese message.
+    """
+    errors: dict[str, str] = {}
+    try:
+        member.name = validate_chinese_name(member.name) if member.id_type == IdType.RESIDENT \
+            else normalize_text(member.name)
+        if not member.name:
+            raise ValidationError("姓名不能为空")
+    except ValidationError as err:
+        errors["name"] = str(err)
+    member.id_type = member.id_type or IdType.RESIDENT
+    if member.id_type == IdType.RESIDENT:
+        try:
+            rid = parse_resident_id(member.id_number)
+            member.id_number, member.birth_date, member.gender = rid.number, rid.birth_date, rid.gender
+        except ValidationError as err:
+            errors["id_number"] = str(err)
+    else:
+        member.id_number = normalize_text(member.id_number).upper()
+        if not member.id_number:
+            errors["id_number"] = "证件号码不能为空"
+    if "id_number" not in errors:
+        clash = session.scalar(select(Member.id).where(Member.id_number == member.id_number,
+                                                       Member.id != (member.id or 0)))
+        if clash:
+            errors["id_number"] = "该证件号码已登记为会员（一人一会籍），不能重复添加"
+    if member.phone:
+        try:
+            member.phone = validate_mobile(member.phone)
+        except ValidationError as err:
+            errors["phone"] = str(err)
+    org = session.get(Org, member.org_id) if member.org_id else None
+    if org is None or org.level != OrgLevel.BASE:
+        errors["org"] = "所属工会须为基层工会"
+    if member.unit_id:
+        unit = session.get(Unit, member.unit_id)
+        if unit is None or unit.org_id != member.org_id:
+            errors["unit"] = "所在单位不属于所选基层工会"
+    if errors:
+        raise MemberInvalidError(errors)
+
+
+def assign_member_no(session: Session, member: Member) -> None:
+    """Seed 002's 10-digit member number: 3-digit district code + 7 digits."""
+    if member.member_no or member.id is None:
+        return
+    org = session.get(Org, member.org_id)
+    member.member_no = f"{org.district_code()}{member.id % 10_000_000:07d}"
+
+
+def create_member(session: Session, *, actor=None, commit: bool = True, **fields) -> Member:
+    """Register a member after :func:`validate_member`; assigns the member number.
+
+    Raises:
+        MemberInvalidError
+    """
+    member = Member(**fields)
+    validate_member(session, member)
+    session.add(member)
+    session.flush()
+    assign_member_no(session, member)
+    if commit:
+        session.commit()
+    return member
+
+
+def scoped_member(session: Session, member_id: int, user) -> Member:
+    """The member if it lies in ``user``'s scope.
+
+    Raises:
+        NotFoundError: missing or outside scope (callers answer 404).
+    """
+    member = session.scalar(select(Member).where(Member.id == member_id,
+                                                 org_scope_clause(Member.org_id, user)))
+    if member is None:
+        raise NotFoundError("会员不存在或不在您的管辖范围内")
+    return member
+
+
+def review_certification(session: Session, member_id: int, action: str, *, actor,
+                         reason: str | None = None, can=None) -> Member:
+    """Apply one step of real-name certification (未认证 → 待审核 → 已认证 / 驳回).
+
+    Raises:
+        NotFoundError, InvalidTransitionError, SelfApprovalError, ReasonRequiredError.
+    """
+    member = review_flow.apply_transition(
+        session, Member, member_id, action, flow=CERT_FLOW, actor=actor, reason=reason,
+        status_attr="cert_status", status_labels=CertStatus,
+        scope_clause=org_scope_clause(Member.org_id, actor) if actor is not None else None, can=can,
+    )
+    session.commit()
+    return member
+
+
+def transfer_member(session: Session, member_id: int, to_org_id: int, *, actor, reason: str,
+                    to_unit_id: int | None = None) -> MemberTransfer:
+    """转会: move a member to another base union, keeping the member number and history.
+
+    Rules: both unions in the actor's scope; the target is a base union different
+    from the current one; the unit (if any) belongs to the target; a reason is given;
+    only members 在会 can be transferred.
+
+    Raises:
+        NotFoundError, DomainError.
+    """
+    member = scoped_member(session, member_id, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写转会原因")
+    if member.status != MembershipStatus.ACTIVE:
+        raise DomainError(f"会籍状态为「{member.status_label}」的会员不能转会")
+    target = session.get(Org, to_org_id)
+    if target is None or not org_in_scope(session, to_org_id, actor):
+        raise NotFoundError("目标工会不存在或不在您的管辖范围内")
+    if target.level != OrgLevel.BASE:
+        raise DomainError("只能转入基层工会")
+    if target.id == member.org_id:
+        raise DomainError("目标工会与当前工会相同")
+    if to_unit_id is not None:
+        unit = session.get(Unit, to_unit_id)
+        if unit is None or unit.org_id != target.id:
+            raise DomainError("所选单位不属于目标工会")
+    move = MemberTransfer(member_id=member.id, from_org_id=member.org_id, to_org_id=target.id,
+                          from_unit_id=member.unit_id, to_unit_id=to_unit_id, reason=reason,
+                          actor_id=getattr(actor, "id", None),
+                          actor_name=getattr(actor, "username", None) or audit.SYSTEM)
+    session.add(move)
+    member.org_id, member.unit_id = target.id, to_unit_id
+    audit.record(session, AuditEvent.ACTION, actor=actor, target_type="member", target_id=member.id,
+                 summary=f"转会至 {target.name}", detail={"reason": reason, "to_org_id": target.id})
+    session.commit()
+    return move
+
+
+def reveal_member_field(session: Session, member_id: int, field: str, *, actor, reason: str) -> str:
+    """Return one unmasked field and write the audit row that says who saw it and why.
+
+    Raises:
+        NotFoundError, DomainError: unknown field or a reason shorter than 4 characters.
+    """
+    if field not in REVEALABLE:
+        raise DomainError("不支持查看该字段")
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise DomainError("请填写查看原因（至少4个字）")
+    member = scoped_member(session, member_id, actor)
+    audit.record(session, AuditEvent.REVEAL, actor=actor, target_type="member", target_id=member.id,
+                 summary=f"查看 {member.name} 的{REVEALABLE[field]}", detail={"field": field, "reason": reason})
+    session.commit()
+    return getattr(member, field) or ""

@@ -1,0 +1,56 @@
+"""Shared column types and helpers for all domain models (no Flask here)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+
+from flask_appbuilder import Model
+from sqlalchemy import DateTime, types
+
+__all__ = ["Model", "UTCDateTime", "utcnow", "LabeledEnum"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(types.TypeDecorator):
+    """Timezone-aware datetime stored as UTC; SQLite's naive values come back as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a timezone-aware column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class LabeledEnum(StrEnum):
+    """A string enum whose members carry their Chinese label: ``DRAFT = "draft", "草稿"``."""
+
+    def __new__(cls, value: str, label: str):
+        obj = str.__new__(cls, value)
+        obj._value_ = value
+        obj.label = label
+        return obj
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def label_of(cls, value) -> str:
+        try:
+            return cls(value).label
+        except ValueError:
+            return "" if value is None else str(value)

@@ -1,0 +1,39 @@
+"""python run.py → the seeded demo on http://127.0.0.1:5000 with a Celery worker.
+
+Idempotent: tables and roles are synced and the demo is seeded only once.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from app import create_app
+
+app = create_app()
+
+
+def main() -> None:
+    from app.cli import init_db
+    from app.extensions import db
+    from seed.loader import seed_demo
+
+    with app.app_context():
+        init_db()
+        print(seed_demo(db.session), flush=True)
+    worker = None
+    if not app.config["CELERY_TASK_ALWAYS_EAGER"]:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo", "--loglevel=warning"],
+        )
+    try:
+        app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", 5000)),
+                use_reloader=False, threaded=True)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

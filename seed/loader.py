@@ -1,0 +1,132 @@
+"""The demo instance: an org tree, units, members and one account per role.
+
+Idempotent: nothing happens when an org already exists. Calls the services,
+so the demo obeys the same rules as real data.
+"""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from app.services import audit, members, organizations, review_flow
+from models.members import CERT_FLOW, CertStatus, IdType, Member, MembershipStatus
+from models.organizations import Org, Unit, UnitNature
+from seed.generators import chinese_name, mobile, resident_id, uscc
+
+DEMO_PASSWORD = "Union@2026demo"
+COUNTIES = [("101", "黄浦区总工会", "310101"), ("104", "徐汇区总工会", "310104"), ("105", "长宁区总工会", "310105")]
+BASES_PER_COUNTY = 4
+UNITS = 40
+
+# username, role label, bound to: "city" | "county" | "base" | "member" | None
+DEMO_ACCOUNTS = [
+    ("sysadmin", "系统管理员", None),
+    ("auditadmin", "审计管理员", None),
+    ("city_admin", "市总工会管理员", "city"),
+    ("county_admin", "区县工会管理员", "county"),
+    ("county2_admin", "区县工会管理员", "county2"),
+    ("base_admin", "基层工会管理员", "base"),
+    ("reviewer", "业务审核员", "county"),
+    ("finance", "财务", "county"),
+    ("merchant", "商家管理员", None),
+    ("base_manager", "基地管理员", None),
+    ("auditor", "审计员", "county"),
+    ("member", "会员", "member"),
+]
+
+
+def seed_demo(session, *, members: int = 2000, seed: int = 20261122) -> str:
+    """Load the demo data once; returns a one-line summary."""
+    if session.scalar(select(func.count(Org.id))):
+        return "demo data already present: skipped"
+    rng = random.Random(seed)
+    count = members
+    with audit.suspended():
+        orgs = _seed_orgs(session, rng)
+        units = _seed_units(session, rng, orgs["bases"])
+        _seed_members(session, rng, orgs["bases"], units, count)
+        _seed_accounts(session, orgs)
+    audit.record(session, "action", summary=f"载入演示数据：{count} 名会员")
+    session.commit()
+    return f"seeded orgs={1 + len(orgs['counties']) + len(orgs['bases'])} units={len(units)} members={count}"
+
+
+def _seed_orgs(session, rng):
+    city = organizations.create_org(session, name="上海市总工会", parent=None, code="310", commit=False,
+                                    uscc=uscc(rng), chairman="周建华", phone="02163210000", address="上海市西藏中路")
+    counties, bases = [], []
+    for code, name, area in COUNTIES:
+        county = organizations.create_org(session, name=name, parent=city, code=code, commit=False,
+                                          uscc=uscc(rng, area), chairman=chinese_name(rng))
+        counties.append(county)
+        for i, kind in enumerate(["机关", "第一医院", "科技园区", "商贸集团"][:BASES_PER_COUNTY], 1):
+            bases.append(organizations.create_org(
+                session, name=f"{name[:-3]}{kind}工会", parent=county, code=f"{code}{i:02d}", commit=False,
+                uscc=uscc(rng, area), chairman=chinese_name(rng), phone=mobile(rng)))
+    session.flush()
+    return {"city": city, "counties": counties, "bases": bases}
+
+
+def _seed_units(session, rng, bases):
+    natures = list(UnitNature)
+    units = []
+    for i in range(UNITS):
+        base = bases[i % len(bases)]
+        unit = Unit(org_id=base.id, name=f"{base.name[:-2]}第{i // len(bases) + 1}单位",
+                    uscc=uscc(rng), leader=chinese_name(rng), phone=mobile(rng), nature=rng.choice(natures),
+                    industry=rng.choice(["制造业", "信息技术", "医疗卫生", "批发零售", "公共管理"]),
+                    wage_negotiation=rng.random() < 0.6, employee_count=rng.randrange(50, 800),
+                    address=f"上海市某路{rng.randrange(1, 999)}号")
+        unit.migrant_count = rng.randrange(0, unit.employee_count // 2)
+        organizations.prepare_unit(session, unit)
+        session.add(unit)
+        units.append(unit)
+    session.flush()
+    return units
+
+
+def _seed_members(session, rng, bases, units, count):
+    by_org = {}
+    for u in units:
+        by_org.setdefault(u.org_id, []).append(u)
+    seen = set()
+    for i in range(count):
+        base = bases[i % len(bases)]
+        number = resident_id(rng)
+        while number in seen:
+            number = resident_id(rng)
+        seen.add(number)
+        member = members.create_member(
+            session, commit=False, name=chinese_name(rng), id_type=IdType.RESIDENT, id_number=number,
+            phone=mobile(rng), org_id=base.id, unit_id=rng.choice(by_org[base.id]).id,
+            migrant_worker=rng.random() < 0.2, position=rng.choice(["职员", "工程师", "护士", "教师", "技术员"]),
+            join_date=date(2015, 1, 1) + timedelta(days=rng.randrange(3000)),
+            status=MembershipStatus.ACTIVE if rng.random() < 0.95 else MembershipStatus.RETIRED,
+        )
+        if i % 10 == 0:  # every tenth member has submitted the real-name certification
+            review_flow.apply_transition(session, Member, member.id, "submit", flow=CERT_FLOW, actor=None,
+                                         status_attr="cert_status", status_labels=CertStatus)
+        if i % 500 == 0:
+            session.flush()
+
+
+def _seed_accounts(session, orgs):
+    from flask import current_app
+
+    sm = current_app.appbuilder.sm
+    binding = {"city": orgs["city"], "county": orgs["counties"][0], "county2": orgs["counties"][1],
+               "base": orgs["bases"][0]}
+    first_member = session.scalar(select(Member).where(Member.org_id == orgs["bases"][0].id).order_by(Member.id))
+    for username, role_label, bound in DEMO_ACCOUNTS:
+        if sm.find_user(username=username):
+            continue
+        role = sm.find_role(role_label)
+        user = sm.add_user(username, username, "演示", f"{username}@demo.invalid", role, password=DEMO_PASSWORD)
+        if bound == "member":
+            user.member_id, user.org_id = first_member.id, first_member.org_id
+        elif bound:
+            user.org_id = binding[bound].id
+    session.commit()
+

@@ -1,0 +1,23 @@
+"""FAB views, one module per domain; ``register_views`` puts them in the menu."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from .api import MeApi, MemberApi
+from .audit import AuditLogView
+from .members import MemberView
+from .organizations import OrgTreeView, OrgView, UnitView
+
+
+def register_views(appbuilder) -> None:
+    org = _l("Organizations and members")
+    appbuilder.add_view(OrgTreeView, "Organization tree", label=_l("Organization tree"), icon="fa-sitemap",
+                        category="OrgMembers", category_label=org, category_icon="fa-users")
+    appbuilder.add_view(OrgView, "Organizations", label=_l("Organizations"), icon="fa-building",
+                        category="OrgMembers")
+    appbuilder.add_view(UnitView, "Units", label=_l("Units"), icon="fa-industry", category="OrgMembers")
+    appbuilder.add_view(MemberView, "Members", label=_l("Members"), icon="fa-id-card", category="OrgMembers")
+    appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
+                        category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
+    appbuilder.add_api(MemberApi)
+    appbuilder.add_api(MeApi)

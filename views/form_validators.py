@@ -1,0 +1,62 @@
+"""WTForms adapters around the pure validators in app.validators: field errors in Chinese."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from wtforms.validators import StopValidation
+from wtforms.validators import ValidationError as FormError
+
+from app import validators as v
+from app.extensions import db
+
+
+class Pure:
+    """Run a pure validator on a field; its normalized result replaces the data."""
+
+    def __init__(self, func, *, optional: bool = False, when=None):
+        self.func, self.optional, self.when = func, optional, when
+
+    def __call__(self, form, field):
+        if self.when is not None and not self.when(form):
+            return
+        if self.optional and not (field.data or "").strip():
+            field.data = None
+            raise StopValidation()
+        try:
+            result = self.func(field.data)
+        except v.ValidationError as err:
+            raise StopValidation(str(err)) from None
+        field.data = getattr(result, "number", result)
+
+
+def is_resident(form) -> bool:
+    id_type = getattr(form, "id_type", None)
+    return id_type is None or (id_type.data or "resident") == "resident"
+
+
+class UniqueValue:
+    """The value is not already stored in ``column`` (except on the row being edited)."""
+
+    def __init__(self, column, message: str):
+        self.column, self.message = column, message
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        model = self.column.class_
+        stmt = select(model.id).where(self.column == field.data)
+        if getattr(form, "_id", None):
+            stmt = stmt.where(model.id != int(form._id))
+        if db.session.scalar(stmt.limit(1)) is not None:
+            raise FormError(self.message)
+
+
+class SameOrgAs:
+    """A related row (unit) belongs to the org chosen in ``org_field``."""
+
+    def __init__(self, org_field: str = "org", message: str = "所选单位不属于所选工会"):
+        self.org_field, self.message = org_field, message
+
+    def __call__(self, form, field):
+        org = getattr(form, self.org_field).data
+        if field.data is not None and org is not None and field.data.org_id != org.id:
+            raise FormError(self.message)

@@ -1,0 +1,169 @@
+"""会员 views: the registry (masked), certification review, transfer, audited reveal."""
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect, select
+from wtforms import SelectField
+from wtforms.validators import DataRequired, Optional
+
+from app.extensions import db
+from app.security import current_user, org_scope_clause
+from app.services import members as svc
+from app.services.errors import DomainError, MemberInvalidError
+from app.services.review_flow import actions_from, trail_of
+from app.validators import parse_resident_id, validate_chinese_name, validate_mobile
+from models.members import CERT_FLOW, CertStatus, Gender, IdType, Member, MembershipStatus, MemberTransfer
+from models.organizations import Org, OrgLevel
+
+from .base import ReviewFlowMixin, ScopedInterface, ScopedModelView, scope_rel
+from .form_validators import Pure, SameOrgAs, UniqueValue, is_resident
+
+MEMBER_LABELS = {
+    "member_no": _l("Member number"), "name": _l("Name"), "phone": _l("Mobile"), "phone_masked": _l("Mobile"),
+    "id_type": _l("ID type"), "id_type_label": _l("ID type"), "id_number": _l("ID number"),
+    "id_number_masked": _l("ID number"), "gender": _l("Gender"), "gender_label": _l("Gender"),
+    "birth_date": _l("Birth date"), "migrant_worker": _l("Migrant worker"), "position": _l("Position"),
+    "join_date": _l("Join date"), "unit": _l("Unit"), "org": _l("Base union"), "status": _l("Membership status"),
+    "status_label": _l("Membership status"), "cert_status": _l("Certification"),
+    "cert_status_label": _l("Certification"), "remark": _l("Remark"), "created_at": _l("Created at"),
+}
+_BASE_UNIONS = scope_rel("id", ["level", FilterEqual, OrgLevel.BASE])
+
+
+def _id_number_validators():
+    return [DataRequired("请填写证件号码"), Pure(parse_resident_id, when=is_resident),
+            UniqueValue(Member.id_number, "该证件号码已登记为会员（一人一会籍），不能重复添加")]
+
+
+class MemberView(ReviewFlowMixin, ScopedModelView):
+    """会员: list masked; gender and birth date derived from a resident ID."""
+
+    datamodel = ScopedInterface(Member)
+    list_title = show_title = add_title = edit_title = _l("Members")
+    list_columns = ["member_no", "name", "gender_label", "id_number_masked", "phone_masked", "unit", "org",
+                    "status_label", "cert_status_label"]
+    search_columns = ["name", "member_no", "unit", "org", "status", "cert_status", "migrant_worker"]
+    add_columns = ["name", "id_type", "id_number", "gender", "birth_date", "phone", "migrant_worker", "position",
+                   "join_date", "org", "unit", "status", "remark"]
+    edit_columns = ["name", "gender", "birth_date", "phone", "migrant_worker", "position", "join_date", "unit",
+                    "status", "remark"]
+    show_columns = ["member_no", "name", "id_type_label", "id_number_masked", "gender_label", "birth_date",
+                    "phone_masked", "migrant_worker", "position", "join_date", "org", "unit", "status_label",
+                    "cert_status_label", "remark"]
+    label_columns = MEMBER_LABELS
+    description_columns = {"id_number": _l("Gender and birth date are filled from a resident ID number")}
+    base_order = ("id", "desc")
+    add_form_query_rel_fields = {"org": _BASE_UNIONS, "unit": scope_rel()}
+    edit_form_query_rel_fields = {"unit": scope_rel()}
+    search_form_query_rel_fields = {"org": _BASE_UNIONS, "unit": scope_rel()}
+    _choices = {
+        "id_type": SelectField(_l("ID type"), choices=IdType.choices(), default=IdType.RESIDENT),
+        "gender": SelectField(_l("Gender"), choices=[("", "—")] + Gender.choices(), validators=[Optional()]),
+        "status": SelectField(_l("Membership status"), choices=MembershipStatus.choices(),
+                              default=MembershipStatus.ACTIVE),
+    }
+    add_form_extra_fields = _choices
+    edit_form_extra_fields = {k: f for k, f in _choices.items() if k != "id_type"}
+    validators_columns = {
+        "name": [DataRequired("请填写姓名"), Pure(validate_chinese_name, when=is_resident)],
+        "id_number": _id_number_validators(),
+        "phone": [Pure(validate_mobile, optional=True)],
+        "org": [DataRequired("请选择所属基层工会")],
+        "unit": [SameOrgAs()],
+    }
+    review_flow = CERT_FLOW
+    method_permission_name = {"reveal": "unmask", "transfer": "transfer"}
+
+    # --- form hooks -------------------------------------------------------------
+    def prefill_form(self, form, pk):
+        # The edit form must not show the raw phone to a role that may not unmask it.
+        if not self.appbuilder.sm.has_access("can_unmask", self.class_permission_name):
+            form.phone.data = ""
+            form.phone.description = "留空则不修改（当前：%s）" % self.scoped_item(pk).phone_masked
+
+    def pre_update(self, item):
+        if not item.phone:
+            # a blank phone on the edit form means "unchanged" (see prefill_form)
+            hist = inspect(item).attrs.phone.history
+            if hist.deleted:
+                item.phone = hist.deleted[0]
+        super().pre_update(item)
+
+    def prepare(self, item, is_created):
+        if item.org is not None:
+            item.org_id = item.org.id
+        if item.unit is not None:
+            item.unit_id = item.unit.id
+        try:
+            svc.validate_member(db.session, item)
+        except MemberInvalidError as err:
+            raise DomainError(err.message) from None
+
+    def post_add(self, item):
+        svc.assign_member_no(db.session, item)
+        db.session.commit()
+
+    # --- review flow (certification) ------------------------------------------------
+    def apply_review(self, item_id, action_name, reason):
+        svc.review_certification(db.session, item_id, action_name, actor=current_user(), reason=reason)
+
+    def show_context(self, item):
+        sm = self.appbuilder.sm
+        transfers = db.session.scalars(select(MemberTransfer).where(MemberTransfer.member_id == item.id)
+                                       .order_by(MemberTransfer.id)).all()
+        return {
+            "trail": trail_of(db.session, Member, item.id),
+            "status_label": CertStatus.label_of,
+            "transfers": transfers,
+            "can_unmask": sm.has_access("can_unmask", self.class_permission_name),
+            "can_transfer": sm.has_access("can_transfer", self.class_permission_name),
+            "flow_actions": [a for a in actions_from(CERT_FLOW, item.cert_status)
+                             if sm.has_access(f"can_{CERT_FLOW[(item.cert_status, a)].permission}",
+                                              self.class_permission_name)],
+            "flow_labels": {a: t.label for (s, a), t in CERT_FLOW.items()},
+            "revealed": {},
+            "target_unions": self._target_unions(item) if sm.has_access("can_transfer", self.class_permission_name) else [],
+        }
+
+    def _target_unions(self, item):
+        return db.session.scalars(select(Org).where(org_scope_clause(Org.id, current_user()),
+                                                    Org.level == OrgLevel.BASE, Org.id != item.org_id)
+                                  .order_by(Org.path)).all()
+
+    # --- audited reveal --------------------------------------------------------------
+    @expose("/reveal/<pk>", methods=["POST"])
+    @has_access
+    def reveal(self, pk):
+        item = self.scoped_item(pk)
+        field = request.form.get("field", "")
+        try:
+            value = svc.reveal_member_field(db.session, item.id, field, actor=current_user(),
+                                            reason=request.form.get("reason", ""))
+        except DomainError as err:
+            flash(err.message, "danger")
+            return redirect(url_for(".show", pk=item.id))
+        context = self.show_context(item)
+        context["revealed"] = {field: value}
+        return self.render_template(self.show_template, pk=item.id, title=self.show_title,
+                                    widgets=self._show(item.id), related_views=self._related_views,
+                                    item=item, **context)
+
+    # --- transfer (转会) -----------------------------------------------------------------
+    @expose("/transfer/<pk>", methods=["POST"])
+    @has_access
+    def transfer(self, pk):
+        item = self.scoped_item(pk)
+        try:
+            to_org = int(request.form.get("to_org_id") or 0)
+            to_unit = int(request.form["to_unit_id"]) if request.form.get("to_unit_id") else None
+            move = svc.transfer_member(db.session, item.id, to_org, actor=current_user(),
+                                       reason=request.form.get("reason", ""), to_unit_id=to_unit)
+            flash(f"已将 {item.name} 转入 {move.to_org.name}", "success")
+        except DomainError as err:
+            flash(err.message, "danger")
+        except ValueError:
+            flash("请选择目标工会", "danger")
+        return redirect(url_for(".show", pk=item.id))

@@ -1,0 +1,109 @@
+"""组织与单位 views: the org tree (tree page + fuzzy search), orgs and units CRUD."""
+from __future__ import annotations
+
+from flask import request
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
+
+from app.extensions import db
+from app.security import current_user
+from app.services import organizations as svc
+from app.services.errors import DomainError
+from app.validators import validate_mobile, validate_uscc
+from models.organizations import Org, OrgLevel, Unit, UnitNature
+
+from .base import ScopedInterface, ScopedModelView, scope_rel
+from .form_validators import Pure, UniqueValue
+
+ORG_LABELS = {
+    "name": _l("Name"), "code": _l("Code"), "level": _l("Level"), "level_label": _l("Level"),
+    "parent": _l("Parent organization"), "uscc": _l("USCC"), "chairman": _l("Chairman"),
+    "contact": _l("Contact"), "phone": _l("Phone"), "address": _l("Address"), "path": _l("Path"),
+}
+
+
+class OrgView(ScopedModelView):
+    """工会组织: CRUD inside the own subtree; the tree page is OrgTreeView."""
+
+    datamodel = ScopedInterface(Org)
+    scope_column = "id"
+    list_title = show_title = add_title = edit_title = _l("Organizations")
+    list_columns = ["name", "level_label", "code", "parent", "chairman", "phone"]
+    search_columns = ["name", "code", "level", "chairman"]
+    add_columns = ["parent", "name", "code", "uscc", "chairman", "contact", "phone", "address"]
+    edit_columns = ["name", "code", "uscc", "chairman", "contact", "phone", "address"]
+    show_columns = ["name", "level_label", "code", "parent", "uscc", "chairman", "contact", "phone", "address"]
+    label_columns = ORG_LABELS
+    base_order = ("path", "asc")
+    add_form_query_rel_fields = {"parent": scope_rel("id")}
+    validators_columns = {"uscc": [Pure(validate_uscc, optional=True)]}
+
+    def prepare(self, item, is_created):
+        if is_created:
+            parent = item.parent
+            if parent is None:
+                raise DomainError("请选择上级组织")
+            if parent.level == OrgLevel.BASE:
+                raise DomainError("基层工会下不能再建下级工会")
+            item.level = OrgLevel.COUNTY if parent.level == OrgLevel.CITY else OrgLevel.BASE
+            item.path = ""
+        svc.prepare_org(db.session, item)
+
+    def post_add(self, item):
+        svc.set_org_path(db.session, item)
+        db.session.commit()
+
+
+class UnitView(ScopedModelView):
+    """单位: employers of the base unions in scope (seed 003 fig. 20)."""
+
+    datamodel = ScopedInterface(Unit)
+    list_title = show_title = add_title = edit_title = _l("Units")
+    list_columns = ["name", "uscc", "org", "leader", "phone", "nature_label", "employee_count", "migrant_count"]
+    search_columns = ["name", "uscc", "org", "nature", "industry", "wage_negotiation"]
+    add_columns = edit_columns = [
+        "org", "name", "uscc", "leader", "phone", "nature", "economic_type", "industry",
+        "wage_negotiation", "contract_valid_until", "address", "employee_count", "migrant_count", "remark",
+    ]
+    show_columns = [c if c != "nature" else "nature_label" for c in add_columns]
+    label_columns = {
+        "name": _l("Unit name"), "uscc": _l("USCC"), "org": _l("Base union"), "leader": _l("Leader"),
+        "phone": _l("Phone"), "nature": _l("Nature"), "nature_label": _l("Nature"),
+        "economic_type": _l("Economic type"), "industry": _l("Industry"),
+        "wage_negotiation": _l("Collective wage negotiation"), "contract_valid_until": _l("Contract valid until"),
+        "address": _l("Address"), "employee_count": _l("Employees"), "migrant_count": _l("Migrant workers"),
+        "remark": _l("Remark"),
+    }
+    base_order = ("id", "desc")
+    _base_unions = scope_rel("id", ["level", FilterEqual, OrgLevel.BASE])
+    add_form_query_rel_fields = edit_form_query_rel_fields = search_form_query_rel_fields = {"org": _base_unions}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "nature": SelectField(_l("Nature"), choices=UnitNature.choices()),
+    }
+    validators_columns = {
+        "uscc": [Pure(validate_uscc, optional=True), UniqueValue(Unit.uscc, "该统一社会信用代码已登记")],
+        "phone": [Pure(lambda p: validate_mobile(p) if str(p).strip().startswith("1") else p, optional=True)],
+    }
+
+    def prepare(self, item, is_created):
+        svc.prepare_unit(db.session, item)
+
+
+class OrgTreeView(BaseView):
+    """组织树: the scope as an indented tree, with fuzzy search by name."""
+
+    route_base = "/orgtree"
+    default_view = "tree"
+
+    @expose("/")
+    @has_access
+    def tree(self):
+        query = (request.args.get("q") or "").strip()
+        user = current_user()
+        matches = svc.search_orgs(db.session, user, query) if query else None
+        orgs = svc.org_tree(db.session, user, matches)
+        base_depth = min((o.depth for o in orgs), default=0)
+        return self.render_template("union/org_tree.html", orgs=orgs, q=query, base_depth=base_depth,
+                                    match_ids={m.id for m in matches or []}, title=_l("Organization tree"))
