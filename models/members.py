@@ -63,7 +63,7 @@ class Member(Model):
     id_number = Column(String(32), nullable=False, unique=True)
     gender = Column(String(8))
     birth_date = Column(Date)
-    migrant_worker = Column(Boolean, default=False, nullable=False)
+    migrant_worker = Column(Boolean, default=False)  # nullable: FAB would make the checkbox required
     position = Column(String(50))
     join_date = Column(Date)
     unit_id = Column(Integer, ForeignKey("unit.id"))

@@ -51,12 +51,18 @@ class UniqueValue:
 
 
 class SameOrgAs:
-    """A related row (unit) belongs to the org chosen in ``org_field``."""
+    """A related row (unit) belongs to the org chosen in the form's ``org`` field,
+    or, on an edit form without it, to the org of the row being edited."""
 
-    def __init__(self, org_field: str = "org", message: str = "所选单位不属于所选工会"):
-        self.org_field, self.message = org_field, message
+    def __init__(self, model, message: str = "所选单位不属于所选工会"):
+        self.model, self.message = model, message
 
     def __call__(self, form, field):
-        org = getattr(form, self.org_field).data
-        if field.data is not None and org is not None and field.data.org_id != org.id:
+        if field.data is None:
+            return
+        if hasattr(form, "org"):
+            org_id = form.org.data.id if form.org.data is not None else None
+        else:
+            org_id = db.session.scalar(select(self.model.org_id).where(self.model.id == int(form._id)))
+        if org_id is not None and field.data.org_id != org_id:
             raise FormError(self.message)

@@ -72,7 +72,7 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
         "id_number": _id_number_validators(),
         "phone": [Pure(validate_mobile, optional=True)],
         "org": [DataRequired("请选择所属基层工会")],
-        "unit": [SameOrgAs()],
+        "unit": [SameOrgAs(Member)],
     }
     review_flow = CERT_FLOW
     method_permission_name = {"reveal": "unmask", "transfer": "transfer"}
