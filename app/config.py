@@ -11,7 +11,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
-DEV_SECRET_KEY = "dev-only-insecure-key"  # noqa: S105 - refused outside development
+DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 - refused outside development
 
 
 def _env_int(name: str, default: int) -> int:

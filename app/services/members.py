@@ -33,6 +33,7 @@ def validate_member(session: Session, member: Member) -> None:
         MemberInvalidError: ``errors`` maps field → Chinese message.
     """
     errors: dict[str, str] = {}
+    member.id_type = member.id_type or IdType.RESIDENT
     try:
         member.name = validate_chinese_name(member.name) if member.id_type == IdType.RESIDENT \
             else normalize_text(member.name)
@@ -40,7 +41,6 @@ def validate_member(session: Session, member: Member) -> None:
             raise ValidationError("姓名不能为空")
     except ValidationError as err:
         errors["name"] = str(err)
-    member.id_type = member.id_type or IdType.RESIDENT
     if member.id_type == IdType.RESIDENT:
         try:
             rid = parse_resident_id(member.id_number)
