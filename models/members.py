@@ -80,8 +80,9 @@ class Member(Model):
         # newest-first pages inside one union / one unit
         Index("ix_member_org_id_id", "org_id", "id"),
         Index("ix_member_unit_id_id", "unit_id", "id"),
-        # name-prefix search: LIKE 'x%' (SQLite: case_sensitive_like; PG: pattern ops)
-        Index("ix_member_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+        # name-prefix search: LIKE 'x%' (SQLite: case_sensitive_like; PG: pattern ops);
+        # org_id in the index lets the scoped count and page run index-only
+        Index("ix_member_name", "name", "org_id", "id", postgresql_ops={"name": "varchar_pattern_ops"}),
     )
 
     def __repr__(self) -> str:

@@ -7,7 +7,7 @@ flows become FAB actions with a confirmation form (reason where required).
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, has_request_context, redirect, request, url_for
+from flask import abort, current_app, flash, g, has_request_context, jsonify, redirect, request, url_for
 from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.baseviews import expose
@@ -16,9 +16,15 @@ from flask_appbuilder.models.sqla.filters import FilterStartsWith, SQLAFilterCon
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.extensions import db
-from app.security import FilterInOrgScope, current_user
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.security import FilterInOrgScope, current_user, org_scope_clause
 from app.services.errors import DomainError
 from app.services.review_flow import flow_actions
+
+from .lookup import LookupField
 
 
 class FilterStartsWithLike(FilterStartsWith):
@@ -37,20 +43,43 @@ class _Converter(SQLAFilterConverter):
 
 
 class ScopedInterface(SQLAInterface):
-    """SQLAInterface with a capped COUNT: lists stay flat from 100k to millions of rows."""
+    """SQLAInterface for large tables: lists stay flat from 100k to millions of rows.
+
+    - the COUNT stops at ``LIST_COUNT_CAP`` (shown as "more than N");
+    - a page is found by primary key first (an index-only scan where an index
+      covers the filters), then those rows are loaded with their many-to-one
+      relations in one query each, instead of sorting full rows and lazy-loading.
+    """
 
     filter_converter_class = _Converter
 
     def __init__(self, obj, session=None):
         super().__init__(obj, session or db.session)
 
+    def _pk_query(self, filters, order_column="", order_direction="", page=None, page_size=None):
+        query = self.session.query(getattr(self.obj, self.get_pk_name()))
+        return self._apply_inner_all(query, filters, order_column, order_direction, page, page_size,
+                                     aliases_mapping={})
+
     def query_count(self, query, filters=None, select_columns=None) -> int:
         cap = current_app.config["LIST_COUNT_CAP"]
-        inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
-        count = inner.order_by(None).limit(cap).count()
+        count = self._pk_query(filters).order_by(None).limit(cap).count()
         if has_request_context():
             g.list_count_capped = count >= cap
         return count
+
+    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
+              select_columns=None, outer_default_load=False):
+        count = self.query_count(None, filters)
+        pks = [row[0] for row in self._pk_query(filters, order_column, order_direction, page, page_size)]
+        if not pks:
+            return count, []
+        pk = getattr(self.obj, self.get_pk_name())
+        to_one = [rel for rel in sa_inspect(self.obj).relationships if rel.direction.name == "MANYTOONE"]
+        rows = (self.session.query(self.obj).filter(pk.in_(pks))
+                .options(*[selectinload(getattr(self.obj, rel.key)) for rel in to_one]).all())
+        by_pk = {getattr(row, self.get_pk_name()): row for row in rows}
+        return count, [by_pk[p] for p in pks if p in by_pk]
 
 
 def scope_rel(column: str = "org_id", *extra):
@@ -65,11 +94,39 @@ class ScopedModelView(ModelView):
     list_template = "union/list.html"
     show_template = "union/show.html"
     page_size = 20
+    # relation filters searched as one types: column -> (model, its org column, extra conditions)
+    lookup_columns: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("lookup_columns"):
+            extra = dict(cls.__dict__.get("search_form_extra_fields") or {})
+            for column in cls.lookup_columns:
+                label = (cls.__dict__.get("label_columns") or {}).get(column, column)
+                extra[column] = LookupField(label, endpoint=f"/{cls.__name__.lower()}/lookup/{column}")
+            cls.search_form_extra_fields = extra
 
     def __init__(self, **kwargs):
         if self.scope_column:
             self.base_filters = [[self.scope_column, FilterInOrgScope, current_user], *(self.base_filters or [])]
+        self.method_permission_name = {"lookup": "list", **(self.method_permission_name or {})}
         super().__init__(**kwargs)
+
+    @expose("/lookup/<column>")
+    @has_access
+    def lookup(self, column):
+        """JSON ``[{id, text}]`` of related rows in scope matching ``q`` (or the one ``id``)."""
+        if column not in self.lookup_columns:
+            abort(404)
+        model, org_column, conditions = self.lookup_columns[column]
+        stmt = select(model.id, model.name).where(org_scope_clause(getattr(model, org_column), current_user()),
+                                                  *conditions)
+        if request.args.get("id", "").isdigit():
+            stmt = stmt.where(model.id == int(request.args["id"]))
+        elif request.args.get("q"):
+            stmt = stmt.where(model.name.contains(request.args["q"].strip(), autoescape=True))
+        rows = db.session.execute(stmt.order_by(model.name).limit(30)).all()
+        return jsonify([{"id": str(r.id), "text": r.name} for r in rows])
 
     # --- rows ------------------------------------------------------------------
     def scoped_item(self, pk):

@@ -16,7 +16,7 @@ from app.services.errors import DomainError, MemberInvalidError
 from app.services.review_flow import actions_from, trail_of
 from app.validators import parse_resident_id, validate_chinese_name, validate_mobile
 from models.members import CERT_FLOW, CertStatus, Gender, IdType, Member, MembershipStatus, MemberTransfer
-from models.organizations import Org, OrgLevel
+from models.organizations import Org, OrgLevel, Unit
 
 from .base import ReviewFlowMixin, ScopedInterface, ScopedModelView, scope_rel
 from .form_validators import Pure, SameOrgAs, UniqueValue, is_resident
@@ -58,7 +58,7 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
     base_order = ("id", "desc")
     add_form_query_rel_fields = {"org": _BASE_UNIONS, "unit": scope_rel()}
     edit_form_query_rel_fields = {"unit": scope_rel()}
-    search_form_query_rel_fields = {"org": _BASE_UNIONS, "unit": scope_rel()}
+    lookup_columns = {"unit": (Unit, "org_id", ()), "org": (Org, "id", (Org.level == OrgLevel.BASE,))}
     _choices = {
         "id_type": SelectField(_l("ID type"), choices=IdType.choices(), default=IdType.RESIDENT),
         "gender": SelectField(_l("Gender"), choices=[("", "—")] + Gender.choices(), validators=[Optional()]),

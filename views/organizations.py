@@ -78,7 +78,8 @@ class UnitView(ScopedModelView):
     }
     base_order = ("id", "desc")
     _base_unions = scope_rel("id", ["level", FilterEqual, OrgLevel.BASE])
-    add_form_query_rel_fields = edit_form_query_rel_fields = search_form_query_rel_fields = {"org": _base_unions}
+    add_form_query_rel_fields = edit_form_query_rel_fields = {"org": _base_unions}
+    lookup_columns = {"org": (Org, "id", (Org.level == OrgLevel.BASE,))}
     add_form_extra_fields = edit_form_extra_fields = {
         "nature": SelectField(_l("Nature"), choices=UnitNature.choices()),
     }

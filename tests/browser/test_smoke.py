@@ -1,0 +1,65 @@
+"""Playwright in Debian's Chromium (/usr/bin/chromium, never a downloaded browser):
+a county admin logs in, opens the member list, adds a member, sees it masked."""
+import os
+import threading
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from models.members import Member
+from seed.loader import DEMO_PASSWORD
+from tests.factories import base_of, county, new_id_number
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+                       reason="Debian chromium is not installed (apt-get install -y chromium)"),
+]
+
+
+@pytest.fixture(scope="module")
+def live_server(csrf_app):
+    server = make_server("127.0.0.1", 0, csrf_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser.new_page()
+        browser.close()
+
+
+def test_county_admin_adds_member_and_sees_it_masked(live_server, page, ctx):
+    union = base_of(ctx, county(ctx, 0), 1)
+    number = new_id_number()
+    page.goto(f"{live_server}/login/")
+    assert "登录" in page.content()
+    page.fill("input[name=username]", "county_admin")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("input[type=submit], button[type=submit]")
+    page.goto(f"{live_server}/memberview/list/")
+    assert "会员管理" in page.content()
+    page.goto(f"{live_server}/memberview/add")
+    page.fill("input[name=name]", "浏览器测试")
+    page.fill("input[name=id_number]", number)
+    page.fill("input[name=phone]", "13700001234")
+    page.select_option("select[name=org]", str(union.id))
+    page.click("form button[type=submit], form input[type=submit]")
+    page.goto(f"{live_server}/memberview/list/?_flt_0_name=浏览器测试")
+    row = page.locator("table tr", has_text="浏览器测试").first
+    text = row.inner_text()
+    assert number[:3] + "*" * 11 + number[-4:] in text and "137****1234" in text
+    assert number not in page.content()
+    ctx.expire_all()
+    assert ctx.scalar(select(Member).where(Member.id_number == number)).org_id == union.id
