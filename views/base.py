@@ -7,6 +7,9 @@ flows become FAB actions with a confirmation form (reason where required).
 """
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask import abort, current_app, flash, g, has_request_context, jsonify, redirect, request, url_for
 from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action as fab_action
@@ -32,7 +35,9 @@ class FilterStartsWithLike(FilterStartsWith):
 
     def apply(self, query, value):
         query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(field.startswith(value, autoescape=True))
+        # one bound pattern (not ``? || '%'``): SQLite only range-scans a constant pattern
+        pattern = value.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        return query.filter(field.like(pattern, escape="/"))
 
 
 class _Converter(SQLAFilterConverter):
@@ -82,6 +87,17 @@ class ScopedInterface(SQLAInterface):
         return count, [by_pk[p] for p in pks if p in by_pk]
 
 
+def display_value(value):
+    """How a plain value reads in lists and show pages: 是/否, blank for None, local time."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
+    return value
+
+
 def scope_rel(column: str = "org_id", *extra):
     """A ``*_query_rel_fields`` entry: related rows inside the current user's org scope."""
     return [[column, FilterInOrgScope, current_user], *extra]
@@ -110,6 +126,10 @@ class ScopedModelView(ModelView):
         if self.scope_column:
             self.base_filters = [[self.scope_column, FilterInOrgScope, current_user], *(self.base_filters or [])]
         self.method_permission_name = {"lookup": "list", **(self.method_permission_name or {})}
+        self.formatters_columns = {
+            **{c.key: display_value for c in sa_inspect(self.datamodel.obj).columns},
+            **(self.formatters_columns or {}),
+        }
         super().__init__(**kwargs)
 
     @expose("/lookup/<column>")
@@ -221,7 +241,8 @@ class ReviewFlowMixin:
 
             handler.__name__ = method
             icon = "fa-times" if transition.needs_reason else "fa-check"
-            setattr(cls, method, fab_action(action_name, transition.label, icon=icon)(handler))
+            # list (bulk) only: the show page offers just the steps valid from the row's state
+            setattr(cls, method, fab_action(action_name, transition.label, icon=icon, single=False)(handler))
             perms[method] = transition.permission
         cls.method_permission_name = perms
 
