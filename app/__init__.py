@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
 
+    _limit_api_login(app, appbuilder)
     app.before_request(enforce_idle_timeout)
     app.jinja_env.filters["localtime"] = _localtime
 
@@ -57,6 +58,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _limit_api_login(app, appbuilder) -> None:
+    """FAB rate-limits only the form login: give the JWT login the same limit."""
+    limiter = appbuilder.sm.limiter
+    if limiter is not None and app.config.get("AUTH_RATE_LIMITED"):
+        endpoint = "SecurityApi.login"
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = limiter.limit(app.config["AUTH_RATE_LIMIT"])(
+                app.view_functions[endpoint])
 
 
 def _localtime(value, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:

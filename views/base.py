@@ -214,6 +214,7 @@ class ScopedModelView(ModelView):
         try:
             self.prepare(item, is_created)
         except DomainError as err:
+            db.session.rollback()  # the populated row must not ride along with a later commit
             raise ValueError(err.message) from None
 
 

@@ -66,3 +66,21 @@ class SameOrgAs:
             org_id = db.session.scalar(select(self.model.org_id).where(self.model.id == int(form._id)))
         if org_id is not None and field.data.org_id != org_id:
             raise FormError(self.message)
+
+
+class NotMoreThan:
+    """A number is not larger than another field's (migrant workers ≤ employees)."""
+
+    def __init__(self, other: str, message: str):
+        self.other, self.message = other, message
+
+    def __call__(self, form, field):
+        other = getattr(form, self.other).data
+        if field.data is not None and other is not None and field.data > other:
+            raise FormError(self.message)
+
+
+class NotNegative:
+    def __call__(self, form, field):
+        if field.data is not None and field.data < 0:
+            raise FormError("不能为负数")

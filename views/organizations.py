@@ -15,7 +15,7 @@ from app.validators import validate_mobile, validate_uscc
 from models.organizations import Org, OrgLevel, Unit, UnitNature
 
 from .base import ScopedInterface, ScopedModelView, scope_rel
-from .form_validators import Pure, UniqueValue
+from .form_validators import NotMoreThan, NotNegative, Pure, UniqueValue
 
 ORG_LABELS = {
     "name": _l("Name"), "code": _l("Code"), "level": _l("Level"), "level_label": _l("Level"),
@@ -86,6 +86,8 @@ class UnitView(ScopedModelView):
     validators_columns = {
         "uscc": [Pure(validate_uscc, optional=True), UniqueValue(Unit.uscc, "该统一社会信用代码已登记")],
         "phone": [Pure(lambda p: validate_mobile(p) if str(p).strip().startswith("1") else p, optional=True)],
+        "employee_count": [NotNegative()],
+        "migrant_count": [NotNegative(), NotMoreThan("employee_count", "农民工人数不能超过职工人数")],
     }
 
     def prepare(self, item, is_created):
