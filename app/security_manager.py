@@ -8,11 +8,13 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from flask import current_app, flash, jsonify, redirect, request, session, url_for
+from flask import current_app, flash, g, has_request_context, jsonify, redirect, request, session, url_for
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
+from sqlalchemy import select
 
 from app.services import audit
 from app.validators import check_password_policy
@@ -47,6 +49,33 @@ class UnionSecurityManager(SecurityManager):
             check_password_policy(password)
         return super().add_user(username, first_name, last_name, email, role, password=password,
                                 hashed_password=hashed_password, groups=groups)
+
+    # --- permission checks: one query per request, not one per menu item and button ---
+    def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
+        if not has_request_context() or not getattr(user, "is_authenticated", False):
+            return super()._has_view_access(user, permission_name, view_name)
+        cache = g.get("_permission_cache")
+        if cache is None or cache[0] != user.id:
+            role_ids = [r.id for r in self.get_user_roles(user) if r.name not in self.builtin_roles]
+            pairs = set()
+            if role_ids:
+                rows = self.session.execute(
+                    select(self.permission_model.name, self.viewmenu_model.name)
+                    .select_from(self.permissionview_model)
+                    .join(self.permission_model).join(self.viewmenu_model)
+                    .join(assoc_permissionview_role,
+                          assoc_permissionview_role.c.permission_view_id == self.permissionview_model.id)
+                    .where(assoc_permissionview_role.c.role_id.in_(role_ids))
+                )
+                pairs = {(p, v) for p, v in rows}
+            cache = (user.id, pairs)
+            g._permission_cache = cache
+        if (permission_name, view_name) in cache[1]:
+            return True
+        return super()._has_view_access(user, permission_name, view_name) if self._has_builtin(user) else False
+
+    def _has_builtin(self, user) -> bool:
+        return any(r.name in self.builtin_roles for r in self.get_user_roles(user))
 
     # --- login hardening ----------------------------------------------------------
     def auth_user_db(self, username, password):

@@ -51,7 +51,7 @@ class IsolatedClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         if has_app_context():
-            for key in ("_login_user", "user", "_org_paths", "list_count_capped"):
+            for key in ("_login_user", "user", "_org_paths", "list_count_capped", "_permission_cache"):
                 g.pop(key, None)
         return super().open(*args, **kwargs)
 
