@@ -99,6 +99,9 @@ def main(total: int = 1_000_000, small: int = 100_000) -> None:
 
 
 def _analyze(engine):
+    from app.extensions import db
+
+    db.session.close()  # an open snapshot would keep VACUUM from marking pages all-visible
     # what autovacuum does in production: statistics, and on PostgreSQL the
     # visibility map that index-only scans need
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

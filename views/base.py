@@ -204,6 +204,15 @@ class ScopedModelView(ModelView):
     def prepare(self, item, is_created: bool) -> None:
         """Call the domain service that validates/derives ``item`` before saving."""
 
+    def check_delete(self, item) -> None:
+        """Call the domain service that says whether ``item`` may be deleted."""
+
+    def pre_delete(self, item):
+        try:
+            self.check_delete(item)
+        except DomainError as err:
+            raise ValueError(err.message) from None
+
     def pre_add(self, item):
         self._prepare(item, True)
 

@@ -102,6 +102,9 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
         except MemberInvalidError as err:
             raise DomainError(err.message) from None
 
+    def check_delete(self, item):
+        svc.check_member_deletable(db.session, item)
+
     def post_add(self, item):
         svc.assign_member_no(db.session, item)
         db.session.commit()

@@ -93,6 +93,9 @@ class UnitView(ScopedModelView):
     def prepare(self, item, is_created):
         svc.prepare_unit(db.session, item)
 
+    def check_delete(self, item):
+        svc.check_unit_deletable(db.session, item)
+
 
 class OrgTreeView(BaseView):
     """组织树: the scope as an indented tree, with fuzzy search by name."""

@@ -96,6 +96,17 @@ def create_member(session: Session, *, actor=None, commit: bool = True, **fields
     return member
 
 
+def check_member_deletable(session: Session, member: Member) -> None:
+    """Only a record entered by mistake may be deleted: never one with history.
+
+    Raises:
+        DomainError: transfers or a certification exist (set 会籍状态 to 离会 instead).
+    """
+    has_transfers = session.scalar(select(MemberTransfer.id).where(MemberTransfer.member_id == member.id).limit(1))
+    if has_transfers or member.cert_status != CertStatus.UNVERIFIED:
+        raise DomainError("该会员已有转会或认证记录，不能删除；如已离会，请将会籍状态改为「离会」")
+
+
 def scoped_member(session: Session, member_id: int, user) -> Member:
     """The member if it lies in ``user``'s scope.
 

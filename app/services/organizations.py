@@ -1,7 +1,7 @@
 """组织与单位 rules: the org tree's materialized path, unit validation, fuzzy search."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.security import org_scope_clause
@@ -87,6 +87,19 @@ def prepare_unit(session: Session, unit: Unit) -> None:
         raise DomainError("职工人数不能为负数")
     if (unit.migrant_count or 0) > (unit.employee_count or 0):
         raise DomainError("农民工人数不能超过职工人数")
+
+
+def check_unit_deletable(session: Session, unit: Unit) -> None:
+    """A unit with members cannot be deleted.
+
+    Raises:
+        DomainError: with the number of members still in it.
+    """
+    from models.members import Member
+
+    count = session.scalar(select(func.count(Member.id)).where(Member.unit_id == unit.id))
+    if count:
+        raise DomainError(f"该单位下还有 {count} 名会员，不能删除")
 
 
 def search_orgs(session: Session, user, text: str, limit: int = 50) -> list[Org]:

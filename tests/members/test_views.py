@@ -245,3 +245,28 @@ def test_trail_rows_are_written_for_each_step(ctx):
     rows = ctx.scalars(select(ReviewTrail).where(ReviewTrail.entity == "member",
                                                  ReviewTrail.entity_id == member.id)).all()
     assert [(r.from_status, r.to_status) for r in rows] == [("unverified", "pending")]
+
+
+def test_delete_refused_with_history_allowed_for_a_mistake(client_as, ctx):
+    org = base_of(ctx, county(ctx), 0)
+    mistake, pending = make_member(ctx, org), _pending(ctx, org)
+    client = client_as("county_admin")
+    html = client.post(f"/memberview/delete/{pending.id}", follow_redirects=True).get_data(as_text=True)
+    assert "不能删除" in html
+    client.post(f"/memberview/delete/{mistake.id}")
+    ctx.expire_all()
+    assert ctx.get(Member, pending.id) is not None and ctx.get(Member, mistake.id) is None
+    row = ctx.scalar(select(AuditLog).where(AuditLog.event == "delete", AuditLog.target_id == str(mistake.id)))
+    assert row is not None and row.username == "county_admin"
+
+
+def test_unit_with_members_cannot_be_deleted(client_as, ctx):
+    from models.organizations import Unit
+    from tests.factories import make_unit
+
+    unit = make_unit(ctx, base_of(ctx, county(ctx), 0))
+    make_member(ctx, unit.org, unit)
+    html = client_as("county_admin").post(f"/unitview/delete/{unit.id}", follow_redirects=True).get_data(as_text=True)
+    assert "该单位下还有 1 名会员，不能删除" in html
+    ctx.expire_all()
+    assert ctx.get(Unit, unit.id) is not None
