@@ -7,7 +7,9 @@ import resource
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
+
+from app.database import reset_postgres_schema
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -16,12 +18,7 @@ def fresh_database_url(name: str) -> str:
     """DATABASE_URL (its public schema is dropped and recreated) or a new SQLite file."""
     url = os.environ.get("DATABASE_URL")
     if url and url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        return url
+        return reset_postgres_schema(url)
     OUT.mkdir(exist_ok=True)
     path = OUT / f"{name}.db"
     for suffix in ("", "-wal", "-shm"):

@@ -9,8 +9,8 @@ import re
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
 
+from app.database import reset_postgres_schema
 from seed.loader import DEMO_PASSWORD
 
 TEST_MEMBERS = 120
@@ -19,12 +19,7 @@ TEST_MEMBERS = 120
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("DATABASE_URL")
     if url and url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        return url
+        return reset_postgres_schema(url)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
