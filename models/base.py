@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 from enum import StrEnum
 
 from flask_appbuilder import Model
 from sqlalchemy import DateTime, types
 
 __all__ = ["Model", "UTCDateTime", "utcnow", "LabeledEnum"]
+
+
+DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def utcnow() -> datetime:
@@ -24,7 +28,8 @@ class UTCDateTime(types.TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to a timezone-aware column")
+            # a naive value comes from a person (a list filter, a form): it is Beijing time
+            value = value.replace(tzinfo=DISPLAY_TZ)
         return value.astimezone(timezone.utc)
 
     def process_result_value(self, value, dialect):

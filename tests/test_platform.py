@@ -62,3 +62,20 @@ def test_unit_edit_with_contradicting_counts_is_a_form_error(client_as, ctx):
     ctx.expire_all()
     saved = ctx.get(Unit, unit.id)
     assert (saved.name, saved.employee_count, saved.migrant_count) == ("改名后的单位", 12, 3)
+
+
+def test_filtering_by_time_uses_beijing_time(client_as, ctx):
+    from datetime import timedelta
+
+    from models.audit import AuditLog
+    from models.base import DISPLAY_TZ
+
+    latest = ctx.scalar(select(AuditLog).order_by(AuditLog.id.desc()).limit(1))
+    local = latest.at.astimezone(DISPLAY_TZ)
+    client = client_as("auditadmin")
+    after = (local + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    before = (local - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
+    response = client.get(f"/auditlogview/list/?_flt_1_at={before}")
+    assert response.status_code == 200 and latest.summary in response.get_data(as_text=True)
+    html = client.get(f"/auditlogview/list/?_flt_1_at={after}").get_data(as_text=True)
+    assert "记录数目:</strong> 0" in html  # nothing is newer than an hour from now
