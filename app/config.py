@@ -75,6 +75,9 @@ def default_config() -> dict:
         # Lists count at most this many rows (shown as "N+"): a COUNT(*) over a
         # million-row scope would otherwise dominate every page.
         "LIST_COUNT_CAP": _env_int("LIST_COUNT_CAP", 10000),
+        "FILE_DIR": os.environ.get("FILE_DIR", str(INSTANCE_DIR / "files")),
+        "IMPORT_MAX_BYTES": _env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024),
+        "EXPORT_SYNC_MAX_ROWS": _env_int("EXPORT_SYNC_MAX_ROWS", 5000),
         "permissions_file": str(BASE_DIR / "permissions.yaml"),
     }
 

@@ -56,3 +56,30 @@ def make_user(session, role_label: str, org: Org | None = None, username: str | 
     user.org_id = org.id if org else None
     session.commit()
     return user
+
+
+def make_xlsx(path, rows, *, sheet="会员信息采集表", numbers_as_numbers=False) -> str:
+    """Write rows (first row = header) to an xlsx as a user's Excel would."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": numbers_as_numbers})
+    ws = book.add_worksheet(sheet)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                ws.write(r, c, value)
+    book.close()
+    return str(path)
+
+
+MEMBER_HEADER = ["*姓名", "证件类型", "*证件号码", "性别", "出生日期", "手机号", "是否农民工", "职务", "入会日期",
+                 "所属工会", "所在单位", "会籍状态", "备注"]
+
+
+def member_row(union, *, name=None, id_number=None, phone="13800138000", unit="", **over):
+    row = {"name": name or chinese_name(_rng), "id_type": "居民身份证", "id_number": id_number or new_id_number(),
+           "gender": "", "birth_date": "", "phone": phone, "migrant_worker": "否", "position": "职员",
+           "join_date": "2020-01-02", "org": union.name, "unit": unit, "status": "在会", "remark": ""}
+    row.update(over)
+    return [row[k] for k in ("name", "id_type", "id_number", "gender", "birth_date", "phone", "migrant_worker",
+                             "position", "join_date", "org", "unit", "status", "remark")]

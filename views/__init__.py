@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from .api import MeApi, MemberApi
 from .audit import AuditLogView
+from .imports import DataJobView
 from .members import MemberView
 from .organizations import OrgTreeView, OrgView, UnitView
 
@@ -17,6 +18,9 @@ def register_views(appbuilder) -> None:
                         category="OrgMembers")
     appbuilder.add_view(UnitView, "Units", label=_l("Units"), icon="fa-industry", category="OrgMembers")
     appbuilder.add_view(MemberView, "Members", label=_l("Members"), icon="fa-id-card", category="OrgMembers")
+    appbuilder.add_view(DataJobView, "Data jobs", label=_l("Data jobs"), icon="fa-tasks", category="OrgMembers")
+    appbuilder.add_link("Import members", href="/datajobview/upload?kind=members", label=_l("Import members"),
+                        icon="fa-upload", category="OrgMembers")
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
     appbuilder.add_api(MemberApi)

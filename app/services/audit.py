@@ -16,6 +16,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent, AuditLog
+from models.base import utcnow
 
 _actor_override: contextvars.ContextVar = contextvars.ContextVar("audit_actor", default=None)
 _suspended: contextvars.ContextVar = contextvars.ContextVar("audit_suspended", default=False)
@@ -76,6 +77,13 @@ def _entry(event_name: str, *, actor=None, target_type=None, target_id=None, sum
         detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
         ip=ip,
     )
+
+
+def entry_values(event_name: AuditEvent, **kwargs) -> dict:
+    """One audit row as a dict, for bulk Core inserts (imports)."""
+    entry = _entry(event_name, **kwargs)
+    return {c: getattr(entry, c) for c in ("user_id", "username", "event", "target_type", "target_id",
+                                            "summary", "detail", "ip")} | {"at": utcnow()}
 
 
 def record(session: Session, event_name: AuditEvent, **kwargs) -> AuditLog:

@@ -1,8 +1,30 @@
-"""Celery tasks: take ids, open their own session (the app context), call one service."""
+"""Celery tasks: take ids, run in the app context, call one service, safe to run twice."""
 from celery import shared_task
+
+from app.extensions import db
 
 
 @shared_task(name="app.ping")
 def ping() -> str:
-    """Liveness probe for the worker (used by run.py's start-up check and tests)."""
+    """Liveness probe for the worker."""
     return "pong"
+
+
+@shared_task(name="imports.run", acks_late=True)
+def run_import(job_id: int) -> None:
+    from app.services import imports
+
+    try:
+        imports.run_import(db.session, job_id)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="exports.run", acks_late=True)
+def run_export(job_id: int) -> None:
+    from app.services import exports
+
+    try:
+        exports.run_export(job_id)
+    finally:
+        db.session.remove()

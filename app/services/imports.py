@@ -1,0 +1,251 @@
+"""The import engine (采集任务): one registry of kinds, one runner for all of them.
+
+A kind declares its template columns, a pure row parser (cells in → record and
+errors out) and a bulk writer (records in → created / updated / rejected). The
+runner reads the sheet, parses and writes in batches, commits the job's progress
+with every batch (a crash resumes at ``processed_rows``; upserts make a re-run
+harmless) and finally writes the result file of rejected rows.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from app.services import audit
+from app.services.errors import DomainError, NotFoundError
+from app.xlsx.cells import text
+from app.xlsx.reader import read_rows, sheet_info
+from app.xlsx.safety import HostileFileError, check_xlsx
+from app.xlsx.writer import SheetSpec, StreamingSheet, header_title
+from models.audit import AuditEvent
+from models.base import utcnow
+from models.imports import TERMINAL, DataJob, JobDirection, JobError, JobStatus
+
+ROW_ERROR = "_row"  # a reason about the whole row rather than one cell
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    key: str
+    label: str
+    sheet: SheetSpec
+    # (session, job, actor) -> whatever the parser and writer need, prepared once
+    make_context: Callable[[Session, DataJob, Any], Any]
+    # (cells by column key, context) -> (record or None, {column key: reason})
+    parse_row: Callable[[dict, Any], tuple[Any, dict]]
+    # (session, [(row_no, record)], context, actor) -> (created, updated, [(row_no, {key: reason})])
+    write_batch: Callable[[Session, list, Any, Any], tuple[int, int, list]]
+    view_name: str = ""  # the view whose "add" permission allows this import
+
+
+REGISTRY: dict[str, ImportKind] = {}
+
+
+def register(kind: ImportKind) -> ImportKind:
+    REGISTRY[kind.key] = kind
+    return kind
+
+
+def get_kind(key: str) -> ImportKind:
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise NotFoundError("不支持的导入类型") from None
+
+
+def file_dir() -> Path:
+    path = Path(current_app.config["FILE_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def new_file_name() -> str:
+    """Stored files are named by us, never by the upload."""
+    return f"{uuid.uuid4().hex}.xlsx"
+
+
+def save_upload(stream, max_bytes: int) -> Path:
+    """Copy an upload to a generated name, stopping as soon as it exceeds the limit.
+
+    Raises:
+        DomainError: too large, or refused by the safety checks (the file is removed).
+    """
+    path = file_dir() / new_file_name()
+    written = 0
+    with path.open("wb") as out:
+        while chunk := stream.read(1024 * 1024):
+            written += len(chunk)
+            if written > max_bytes:
+                break
+            out.write(chunk)
+    try:
+        if written > max_bytes:
+            raise HostileFileError(f"文件过大，上限为 {max_bytes / 1048576:.0f} MB")
+        check_xlsx(path, max_bytes=max_bytes)
+    except HostileFileError as err:
+        path.unlink(missing_ok=True)
+        raise DomainError(str(err), code="file_refused") from None
+    return path
+
+
+def submit_import(session: Session, *, actor, kind_key: str, file_name: str, stream) -> DataJob:
+    """Store an upload and create its job (待处理). The caller queues ``run_import`` after this commit.
+
+    Raises:
+        NotFoundError: unknown kind. DomainError: the file is refused.
+    """
+    kind = get_kind(kind_key)
+    if not (file_name or "").lower().endswith(".xlsx"):
+        raise DomainError("请上传 .xlsx 格式的文件（可先下载模板）", code="file_refused")
+    path = save_upload(stream, current_app.config["IMPORT_MAX_BYTES"])
+    job = DataJob(direction=JobDirection.IMPORT, kind=kind.key, kind_label=kind.label,
+                  file_name=Path(file_name).name[:255], stored_name=path.name, status=JobStatus.PENDING,
+                  org_id=getattr(actor, "org_id", None), submitted_by_id=getattr(actor, "id", None))
+    session.add(job)
+    session.commit()
+    return job
+
+
+def _header_map(kind: ImportKind, header: list) -> dict[int, str]:
+    titles = {c.title: c.key for c in kind.sheet.columns}
+    mapping = {}
+    for index, cell in enumerate(header):
+        title = text(cell).lstrip("*").strip()
+        if title in titles:
+            mapping[index] = titles[title]
+    missing = [c.title for c in kind.sheet.columns if c.required and c.key not in mapping.values()]
+    if missing:
+        raise DomainError(f"表头缺少必填列：{'、'.join(missing)}（请使用最新模板）")
+    return mapping
+
+
+def _plain(value):
+    return value if value is None or isinstance(value, (str, int, float, bool)) else text(value)
+
+
+def run_import(session: Session, job_id: int, *, batch_size: int = 5000) -> DataJob:
+    """Process an import job; safe to run twice (terminal jobs are left alone, a
+    running one resumes after its last committed batch)."""
+    job = session.get(DataJob, job_id)
+    if job is None or job.status in TERMINAL:
+        return job
+    kind = get_kind(job.kind)
+    actor = job.submitted_by
+    path = file_dir() / job.stored_name
+    job.status, job.started_at = JobStatus.RUNNING, job.started_at or utcnow()
+    try:
+        _size, rows = sheet_info(path)
+        job.total_rows = max((rows or 1) - 1, 0) if rows else None
+        session.commit()
+        with audit.acting_as(actor):
+            _run_batches(session, job, kind, actor, path, batch_size)
+    except (DomainError, HostileFileError) as err:
+        session.rollback()
+        job.status, job.message = JobStatus.FAILED, str(err)
+    except Exception as err:  # an unreadable file must end as a failed job, not a stuck one
+        session.rollback()
+        current_app.logger.exception("import job %s failed", job_id)
+        job.status, job.message = JobStatus.FAILED, f"文件无法读取：{type(err).__name__}"
+    else:
+        if job.error_rows:
+            job.result_name = _write_result_file(session, job, kind)
+        if job.error_rows == 0 and job.ok_rows:
+            job.status = JobStatus.SUCCEEDED
+        elif job.ok_rows:
+            job.status = JobStatus.PARTIAL
+        else:
+            job.status = JobStatus.FAILED
+            job.message = job.message or ("文件中没有数据行" if not job.error_rows else "所有数据行均未通过校验")
+        if job.total_rows is None or job.total_rows < job.processed_rows:
+            job.total_rows = job.processed_rows
+    job.finished_at = utcnow()
+    audit.record(session, AuditEvent.ACTION, actor=actor, target_type="data_job", target_id=job.id,
+                 summary=f"{job.kind_label}「{job.file_name}」{job.status_label}：新增{job.created_rows}，"
+                         f"更新{job.updated_rows}，失败{job.error_rows}")
+    session.commit()
+    return job
+
+
+def _run_batches(session, job, kind, actor, path, batch_size):
+    rows = read_rows(path)
+    header = next(rows, None)
+    if header is None:
+        raise DomainError("文件是空的")
+    mapping = _header_map(kind, header)
+    context = kind.make_context(session, job, actor)
+    batch: list[tuple[int, dict]] = []
+    done = 0
+    for sheet_row, cells in enumerate(rows, start=2):
+        if not any(c not in (None, "") for c in cells):
+            continue
+        done += 1
+        if done <= job.processed_rows:
+            continue  # committed before a crash: resume after it
+        values = {key: (cells[i] if i < len(cells) else None) for i, key in mapping.items()}
+        batch.append((sheet_row, values))
+        if len(batch) >= batch_size:
+            _flush(session, job, kind, context, actor, batch)
+            batch = []
+    if batch:
+        _flush(session, job, kind, context, actor, batch)
+
+
+def _flush(session, job, kind, context, actor, batch):
+    valid, rejected = [], []
+    for row_no, values in batch:
+        record, errors = kind.parse_row({**values, "_row_no": row_no}, context)
+        if errors:
+            rejected.append((row_no, values, errors))
+        else:
+            valid.append((row_no, record))
+    created, updated, write_errors = kind.write_batch(session, valid, context, actor) if valid else (0, 0, [])
+    by_row = dict(batch)
+    rejected += [(row_no, by_row[row_no], errors) for row_no, errors in write_errors]
+    if rejected:
+        session.execute(insert(JobError), [
+            {"job_id": job.id, "row_no": row_no, "values": {k: _plain(v) for k, v in values.items()},
+             "reasons": errors} for row_no, values, errors in rejected])
+    job.processed_rows += len(batch)
+    job.created_rows += created
+    job.updated_rows += updated
+    job.ok_rows += len(valid) - len(write_errors)
+    job.error_rows += len(rejected)
+    session.commit()
+
+
+def _write_result_file(session, job, kind) -> str:
+    """导出结果: the rejected rows as submitted, failed cells marked, reasons in a last column."""
+    columns = kind.sheet.columns
+    name = new_file_name()
+    sheet = StreamingSheet(file_dir() / name, kind.sheet.title, [header_title(c) for c in columns] + ["错误原因"])
+    titles = {c.key: c.title for c in columns}
+    errors = session.scalars(select(JobError).where(JobError.job_id == job.id).order_by(JobError.row_no)
+                             .execution_options(yield_per=2000))
+    for error in errors:
+        reasons = error.reasons
+        marked = [i for i, c in enumerate(columns) if c.key in reasons]
+        explained = "；".join(f"{titles.get(k, '整行')}：{v}" if k != ROW_ERROR else v for k, v in reasons.items())
+        sheet.write([error.values.get(c.key) for c in columns] + [f"第{error.row_no}行 {explained}"], marked)
+    sheet.close()
+    return name
+
+
+def job_file(job: DataJob, which: str) -> tuple[Path, str]:
+    """(path, download name) of a job's result or export file.
+
+    Raises:
+        NotFoundError: no such file for this job.
+    """
+    stored = job.result_name if which == "result" else None
+    if not stored or not (file_dir() / stored).exists():
+        raise NotFoundError("该任务没有可下载的文件")
+    stem = Path(job.file_name).stem
+    suffix = "导出结果" if job.direction == JobDirection.IMPORT else ""
+    return file_dir() / stored, f"{stem}{'_' + suffix if suffix else ''}.xlsx"

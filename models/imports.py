@@ -1,0 +1,87 @@
+"""采集任务: one row per import or large export, processed by Celery."""
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import relationship
+
+from .base import LabeledEnum, Model, UTCDateTime, utcnow
+
+
+class JobStatus(LabeledEnum):
+    PENDING = "pending", "待处理"        # queued, the worker has not started it
+    RUNNING = "running", "执行中"        # the worker is reading / writing batches
+    SUCCEEDED = "succeeded", "执行成功"  # every row accepted (or the export is ready)
+    PARTIAL = "partial", "部分成功"      # some rows accepted, the rest in the result file
+    FAILED = "failed", "执行失败"        # nothing accepted, or the file could not be read
+
+
+TERMINAL = {JobStatus.SUCCEEDED, JobStatus.PARTIAL, JobStatus.FAILED}
+
+
+class JobDirection(LabeledEnum):
+    IMPORT = "import", "导入"
+    EXPORT = "export", "导出"
+
+
+class DataJob(Model):
+    """An import of an uploaded xlsx, or an export too large for one request."""
+
+    __tablename__ = "data_job"
+    id = Column(Integer, primary_key=True)
+    direction = Column(String(10), nullable=False, default=JobDirection.IMPORT)
+    kind = Column(String(40), nullable=False)
+    kind_label = Column(String(40), nullable=False)
+    file_name = Column(String(255), nullable=False)        # what the user uploaded / will download
+    stored_name = Column(String(64))                       # generated, never the upload's name
+    result_name = Column(String(64))                       # generated result / export file
+    status = Column(String(12), nullable=False, default=JobStatus.PENDING, index=True)
+    total_rows = Column(Integer)                           # estimate from the sheet's dimension
+    processed_rows = Column(Integer, nullable=False, default=0)  # data rows done: the resume point
+    ok_rows = Column(Integer, nullable=False, default=0)
+    error_rows = Column(Integer, nullable=False, default=0)
+    created_rows = Column(Integer, nullable=False, default=0)
+    updated_rows = Column(Integer, nullable=False, default=0)
+    message = Column(Text)
+    params = Column(JSON)                                  # exports: view and list filters
+    org_id = Column(Integer, ForeignKey("org.id"), index=True)  # the submitter's org: scope
+    org = relationship("Org")
+    submitted_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    submitted_by = relationship("AppUser")
+    created_at = Column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at = Column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    started_at = Column(UTCDateTime)
+    finished_at = Column(UTCDateTime)
+
+    __table_args__ = (Index("ix_data_job_org_created", "org_id", "created_at"),)
+
+    def __repr__(self) -> str:
+        return f"{self.kind_label} {self.file_name}"
+
+    @property
+    def status_label(self) -> str:
+        return JobStatus.label_of(self.status)
+
+    @property
+    def direction_label(self) -> str:
+        return JobDirection.label_of(self.direction)
+
+    @property
+    def percent(self) -> int:
+        if self.status in TERMINAL:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(self.processed_rows * 100 / self.total_rows))
+
+
+class JobError(Model):
+    """A rejected row: as submitted, with a reason per failed cell (for the result file)."""
+
+    __tablename__ = "data_job_error"
+    id = Column(Integer, primary_key=True)
+    job_id = Column(Integer, ForeignKey("data_job.id", ondelete="CASCADE"), nullable=False)
+    row_no = Column(Integer, nullable=False)     # the sheet row (2 = first data row)
+    values = Column(JSON, nullable=False)        # the row as submitted
+    reasons = Column(JSON, nullable=False)       # {column key: Chinese reason}
+
+    __table_args__ = (Index("ix_data_job_error_job_row", "job_id", "row_no", unique=True),)
