@@ -13,7 +13,9 @@ from app.extensions import db
 from app.security import current_user, org_scope_clause
 from app.services import members as svc
 from app.services.errors import DomainError, MemberInvalidError
+from app.services.exports import ExportField
 from app.services.review_flow import actions_from, trail_of
+from app.masking import mask_id_number, mask_phone
 from app.validators import parse_resident_id, validate_chinese_name, validate_mobile
 from models.members import CERT_FLOW, CertStatus, Gender, IdType, Member, MembershipStatus, MemberTransfer
 from models.organizations import Org, OrgLevel, Unit
@@ -76,6 +78,15 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
     }
     review_flow = CERT_FLOW
     method_permission_name = {"reveal": "unmask", "transfer": "transfer"}
+    export_fields = (
+        ExportField("会员编号", Member.member_no), ExportField("姓名", Member.name),
+        ExportField("性别", Member.gender, Gender.label_of), ExportField("证件类型", Member.id_type, IdType.label_of),
+        ExportField("证件号码", Member.id_number, mask_id_number), ExportField("手机号", Member.phone, mask_phone),
+        ExportField("出生日期", Member.birth_date), ExportField("所在单位", Unit.name),
+        ExportField("所属工会", Org.name), ExportField("会籍状态", Member.status, MembershipStatus.label_of),
+        ExportField("实名认证", Member.cert_status, CertStatus.label_of),
+    )
+    export_joins = ((Unit, Member.unit_id == Unit.id), (Org, Member.org_id == Org.id))
 
     # --- form hooks -------------------------------------------------------------
     def prefill_form(self, form, pk):

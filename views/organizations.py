@@ -9,7 +9,9 @@ from wtforms import SelectField
 
 from app.extensions import db
 from app.security import current_user
+from app.masking import mask_phone
 from app.services import organizations as svc
+from app.services.exports import ExportField
 from app.services.errors import DomainError
 from app.validators import validate_mobile, validate_uscc
 from models.organizations import Org, OrgLevel, Unit, UnitNature
@@ -77,6 +79,13 @@ class UnitView(ScopedModelView):
         "remark": _l("Remark"),
     }
     base_order = ("id", "desc")
+    export_fields = (
+        ExportField("单位名称", Unit.name), ExportField("统一社会信用代码", Unit.uscc), ExportField("所属基层工会", Org.name),
+        ExportField("单位负责人", Unit.leader), ExportField("联系电话", Unit.phone, mask_phone),
+        ExportField("单位性质", Unit.nature, UnitNature.label_of), ExportField("所属行业", Unit.industry),
+        ExportField("职工人数", Unit.employee_count), ExportField("农民工人数", Unit.migrant_count),
+    )
+    export_joins = ((Org, Unit.org_id == Org.id),)
     _base_unions = scope_rel("id", ["level", FilterEqual, OrgLevel.BASE])
     add_form_query_rel_fields = edit_form_query_rel_fields = {"org": _base_unions}
     lookup_columns = {"org": (Org, "id", (Org.level == OrgLevel.BASE,))}
