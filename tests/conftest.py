@@ -23,8 +23,12 @@ def _database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+FILE_DIR = None
+
+
 def _config(url: str, **extra) -> dict:
     return {
+        "FILE_DIR": FILE_DIR,
         "APP_ENV": "testing",
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
@@ -53,6 +57,8 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def db_url(tmp_path_factory):
+    global FILE_DIR
+    FILE_DIR = str(tmp_path_factory.mktemp("files"))
     return _database_url(tmp_path_factory)
 
 

@@ -1,0 +1,64 @@
+"""One import through a real Celery worker with Redis as the broker (CI has Redis on 6379)."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from models.imports import TERMINAL, DataJob, JobStatus
+from models.members import Member
+from models.security import AppUser
+from tests import conftest
+from tests.factories import MEMBER_HEADER, base_of, county, make_xlsx, member_row
+
+BROKER = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _redis_up() -> bool:
+    try:
+        import redis
+
+        return redis.Redis.from_url(BROKER).ping()
+    except Exception:
+        return False
+
+
+@pytest.mark.skipif(not _redis_up() and not os.environ.get("CI"), reason="Redis is not running on 127.0.0.1:6379")
+def test_import_runs_in_a_real_worker_over_redis(app, db_url, ctx, tmp_path):
+    import redis
+
+    redis.Redis.from_url(BROKER).flushdb()
+    env = {**os.environ, "DATABASE_URL": db_url, "CELERY_BROKER_URL": BROKER, "CELERY_RESULT_BACKEND": BROKER,
+           "FILE_DIR": conftest.FILE_DIR, "APP_ENV": "testing", "RATELIMIT_ENABLED": "0"}
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo",
+                               "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        from celery import Celery
+
+        from app.services import imports
+
+        org = base_of(ctx, county(ctx), 2)
+        rows = [member_row(org) for _ in range(3)]
+        path = make_xlsx(tmp_path / "w.xlsx", [MEMBER_HEADER, *rows])
+        actor = ctx.scalar(select(AppUser).where(AppUser.username == "county_admin"))
+        with open(path, "rb") as fh:
+            job = imports.submit_import(ctx, actor=actor, kind_key="members", file_name="w.xlsx", stream=fh)
+        Celery(broker=BROKER).send_task("imports.run", args=[job.id])
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            ctx.expire_all()
+            if ctx.get(DataJob, job.id).status in TERMINAL:
+                break
+            assert worker.poll() is None, worker.stderr.read().decode()[-2000:]
+            time.sleep(0.5)
+        job = ctx.get(DataJob, job.id)
+        assert job.status == JobStatus.SUCCEEDED, job.message
+        assert ctx.scalar(select(Member).where(Member.id_number == rows[0][2])).org_id == org.id
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
