@@ -2,6 +2,7 @@
 raises :class:`ValidationError` with a Chinese message; no Flask, no database."""
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ def normalize_text(value) -> str:
     """Full-width to half-width, strip blanks (incl. ideographic space and NBSP)."""
     if value is None:
         return ""
+    if type(value) is str and value.isascii():
+        return value.strip()
     text = unicodedata.normalize("NFKC", str(value))
     return text.strip().replace("\u3000", "").replace("\xa0", "")
 
@@ -23,10 +26,14 @@ def normalize_text(value) -> str:
 # --- resident ID, GB 11643-1999 -------------------------------------------------
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
+_EXCEL_NUMBER = re.compile(r"\d+(\.\d+)?[eE]\+?\d+")
+_ID_SHAPE = re.compile(r"\d{17}[\dX]")
+_DIGITS11 = re.compile(r"\d{11}")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 def resident_id_check_char(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS))
+    total = sum(map(operator.mul, map(int, first17), _ID_WEIGHTS))
     return _ID_CHECK[total % 11]
 
 
@@ -44,11 +51,11 @@ def parse_resident_id(value) -> ResidentId:
         ValidationError: wrong length or characters, impossible birth date, bad check digit.
     """
     number = normalize_text(value).replace(" ", "").upper()
-    if re.fullmatch(r"\d+(\.\d+)?[eE]\+?\d+", number):
+    if _EXCEL_NUMBER.fullmatch(number):
         raise ValidationError("身份证号被 Excel 存成了数字（科学计数法），后几位已丢失，请将该列设为文本后重新填写")
     if len(number) != 18:
         raise ValidationError(f"身份证号应为18位，当前为{len(number)}位")
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not _ID_SHAPE.fullmatch(number):
         raise ValidationError("身份证号前17位须为数字，最后一位为数字或X")
     if number[:2] == "00":
         raise ValidationError("身份证号地区码不正确")
@@ -104,9 +111,9 @@ def validate_mobile(value) -> str:
     phone = normalize_text(value).replace(" ", "").replace("-", "")
     if phone.startswith("+86"):
         phone = phone[3:]
-    if not re.fullmatch(r"\d{11}", phone):
+    if not _DIGITS11.fullmatch(phone):
         raise ValidationError("手机号应为11位数字")
-    if not re.fullmatch(r"1[3-9]\d{9}", phone):
+    if not _MOBILE.fullmatch(phone):
         raise ValidationError("手机号号段不正确，应以13-19开头")
     return phone
 

@@ -133,3 +133,11 @@ class MemberTransfer(Model):
     actor_id = Column(Integer, ForeignKey("ab_user.id"))
     actor_name = Column(String(64))
     at = Column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class MemberNoCounter(Model):
+    """The last member number issued per district (seed 002: 3-digit district + 7 digits)."""
+
+    __tablename__ = "member_no_counter"
+    district = Column(String(3), primary_key=True)
+    last = Column(Integer, nullable=False, default=0)

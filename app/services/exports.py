@@ -73,7 +73,7 @@ def run_export(job_id: int) -> DataJob | None:
     from app.extensions import db
     from app.services.imports import file_dir, new_file_name
 
-    progress = Session(bind=db.engine)
+    progress = Session(bind=db.engine, expire_on_commit=False)
     job = progress.get(DataJob, job_id)
     if job is None or job.status in TERMINAL:
         progress.close()

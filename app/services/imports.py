@@ -178,17 +178,21 @@ def _run_batches(session, job, kind, actor, path, batch_size):
     header = next(rows, None)
     if header is None:
         raise DomainError("文件是空的")
-    mapping = _header_map(kind, header)
+    mapping = list(_header_map(kind, header).items())
+    width = max(i for i, _key in mapping) + 1
     context = kind.make_context(session, job, actor)
     batch: list[tuple[int, dict]] = []
     done = 0
     for sheet_row, cells in enumerate(rows, start=2):
-        if not any(c not in (None, "") for c in cells):
-            continue
+        if cells.count(None) == len(cells):
+            continue  # blank line
         done += 1
         if done <= job.processed_rows:
             continue  # committed before a crash: resume after it
-        values = {key: (cells[i] if i < len(cells) else None) for i, key in mapping.items()}
+        if len(cells) < width:
+            cells = cells + [None] * (width - len(cells))
+        values = {key: cells[i] for i, key in mapping}
+        values["_row_no"] = sheet_row
         batch.append((sheet_row, values))
         if len(batch) >= batch_size:
             _flush(session, job, kind, context, actor, batch)
@@ -200,7 +204,7 @@ def _run_batches(session, job, kind, actor, path, batch_size):
 def _flush(session, job, kind, context, actor, batch):
     valid, rejected = [], []
     for row_no, values in batch:
-        record, errors = kind.parse_row({**values, "_row_no": row_no}, context)
+        record, errors = kind.parse_row(values, context)
         if errors:
             rejected.append((row_no, values, errors))
         else:
@@ -210,7 +214,7 @@ def _flush(session, job, kind, context, actor, batch):
     rejected += [(row_no, by_row[row_no], errors) for row_no, errors in write_errors]
     if rejected:
         session.execute(insert(JobError), [
-            {"job_id": job.id, "row_no": row_no, "values": {k: _plain(v) for k, v in values.items()},
+            {"job_id": job.id, "row_no": row_no, "values": {k: _plain(v) for k, v in values.items() if k != "_row_no"},
              "reasons": errors} for row_no, values, errors in rejected])
     job.processed_rows += len(batch)
     job.created_rows += created

@@ -5,11 +5,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, insert, select, update
 
+from app.database import fast_insert
 from app.masking import mask_id_number, mask_phone
 from app.security import org_ids_in_scope
 from app.services import imports
 from app.services.audit import entry_values
 from app.services.errors import DomainError
+from app.services.members import reserve_member_numbers
 from app.validators import ValidationError, parse_resident_id, validate_chinese_name, validate_mobile
 from app.xlsx.cells import CellError, date_value, id_text, text
 from app.xlsx.writer import Column, SheetSpec
@@ -188,10 +190,13 @@ def write_batch(session, rows: list, ctx: MemberImportContext, actor) -> tuple[i
             audits.append(entry_values(AuditEvent.UPDATE, actor=actor, target_type="member", target_id=old.id,
                                        summary=f"导入更新会员: {', '.join(changes)}", detail=changes))
     if inserts:
-        created = session.execute(insert(table).returning(table.c.id, table.c.org_id), inserts).all()
-        session.execute(update(table).where(table.c.id == bindparam("b_id")).values(member_no=bindparam("b_no")),
-                        [{"b_id": r.id, "b_no": f"{ctx.districts.get(r.org_id, '000')}{r.id % 10_000_000:07d}"}
-                         for r in created])
+        by_district: dict[str, list[dict]] = {}
+        for record in inserts:
+            by_district.setdefault(ctx.districts.get(record["org_id"], "000"), []).append(record)
+        for district, records in by_district.items():
+            for record, number in zip(records, reserve_member_numbers(session, district, len(records))):
+                record["member_no"] = number
+        fast_insert(session, table, inserts)
     if updates:
         session.execute(update(table).where(table.c.id == bindparam("b_id"))
                         .values({k: bindparam(k) for k in (*_COMPARED, "updated_at")}), updates)

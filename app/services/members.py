@@ -2,7 +2,8 @@
 transfers between base unions, audited reveal of personal data."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.security import org_in_scope, org_scope_clause
@@ -16,7 +17,15 @@ from app.validators import (
     validate_mobile,
 )
 from models.audit import AuditEvent
-from models.members import CERT_FLOW, CertStatus, IdType, Member, MembershipStatus, MemberTransfer
+from models.members import (
+    CERT_FLOW,
+    CertStatus,
+    IdType,
+    Member,
+    MembershipStatus,
+    MemberNoCounter,
+    MemberTransfer,
+)
 from models.organizations import Org, OrgLevel, Unit
 
 REVEALABLE = {"id_number": "证件号码", "phone": "手机号"}
@@ -72,12 +81,30 @@ def validate_member(session: Session, member: Member) -> None:
         raise MemberInvalidError(errors)
 
 
+def reserve_member_numbers(session: Session, district: str, count: int) -> list[str]:
+    """Seed 002's 10-digit member numbers: the district code + the next ``count`` of its
+    7-digit sequence, reserved atomically (row lock on the counter) for bulk imports too."""
+    if count <= 0:
+        return []
+    table = MemberNoCounter.__table__
+    bump = update(table).where(table.c.district == district).values(last=table.c.last + count).returning(table.c.last)
+    last = session.execute(bump).scalar()
+    if last is None:
+        try:
+            with session.begin_nested():
+                session.execute(insert(table).values(district=district, last=count))
+            last = count
+        except IntegrityError:  # another transaction created the counter first
+            last = session.execute(bump).scalar()
+    return [f"{district}{n:07d}" for n in range(last - count + 1, last + 1)]
+
+
 def assign_member_no(session: Session, member: Member) -> None:
-    """Seed 002's 10-digit member number: 3-digit district code + 7 digits."""
-    if member.member_no or member.id is None:
+    """Give a new member its number (kept for life, also across transfers)."""
+    if member.member_no:
         return
     org = session.get(Org, member.org_id)
-    member.member_no = f"{org.district_code()}{member.id % 10_000_000:07d}"
+    member.member_no = reserve_member_numbers(session, org.district_code(), 1)[0]
 
 
 def create_member(session: Session, *, actor=None, commit: bool = True, **fields) -> Member:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 EXCEL_EPOCH = date(1899, 12, 30)
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
@@ -13,9 +14,13 @@ class CellError(ValueError):
     """A cell that cannot be read as the column expects; the message is Chinese."""
 
 
-def text(value) -> str:
+def text(value) -> str:  # noqa: PLR0911 - one branch per cell type
     """Any cell as trimmed text: full-width to half-width, no NBSP/ideographic spaces;
     integral floats without ``.0`` (a phone typed as a number)."""
+    if type(value) is str:
+        if value.isascii() or unicodedata.is_normalized("NFKC", value):
+            return value.strip()
+        return unicodedata.normalize("NFKC", value).replace("\u3000", " ").strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -28,8 +33,10 @@ def text(value) -> str:
         return str(value)
     if isinstance(value, (datetime, date)):
         return value.strftime("%Y-%m-%d")
-    out = unicodedata.normalize("NFKC", str(value))
-    return out.replace("\u3000", " ").replace("\xa0", " ").strip()
+    out = str(value)
+    if not unicodedata.is_normalized("NFKC", out):  # full-width digits/letters, odd spaces
+        out = unicodedata.normalize("NFKC", out).replace("\u3000", " ")
+    return out.strip()
 
 
 def id_text(value) -> str:
@@ -59,7 +66,12 @@ def date_value(value) -> date | None:
         if 1 <= value < 2958466:
             return EXCEL_EPOCH + timedelta(days=int(value))
         raise CellError("日期数值超出范围")
-    raw = text(value)
+    return _date_from_text(text(value))
+
+
+@lru_cache(maxsize=8192)
+def _date_from_text(raw: str) -> date | None:
+    """Dates in a column repeat a lot: parse each distinct text once."""
     if not raw:
         return None
     if re.fullmatch(r"\d{8}", raw):

@@ -34,4 +34,6 @@ def read_rows(path) -> Iterator[list]:
         return
     sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
     for row in sheet.iter_rows():
-        yield [None if cell == "" else cell for cell in row]
+        if "" in row:
+            row = [None if cell == "" else cell for cell in row]
+        yield row

@@ -142,3 +142,13 @@ def test_run_twice_is_harmless_and_resume_skips_committed_rows(ctx, tmp_path):
     assert imports.run_import(ctx, job.id).finished_at == job.finished_at
     assert ctx.scalar(select(func.count(Member.id)).where(Member.id_number.in_([r[2] for r in rows[3:]]))) == 4
     assert ctx.scalar(select(func.count(DataJob.id)).where(DataJob.id == job.id)) == 1
+
+
+def test_imported_rows_read_back_like_form_rows(ctx, tmp_path):
+    org = base_of(ctx, county(ctx), 0)
+    row = member_row(org, birth_date="")
+    _submit(ctx, make_xlsx(tmp_path / "g.xlsx", [MEMBER_HEADER, row]))
+    ctx.expire_all()
+    member = ctx.scalar(select(Member).where(Member.id_number == row[2]))
+    assert member.created_at.tzinfo is not None and member.join_date.isoformat() == "2020-01-02"
+    assert member.migrant_worker is False and member.cert_status == "unverified"
