@@ -21,6 +21,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA case_sensitive_like = ON")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, no fsync per commit
         cursor.execute("PRAGMA busy_timeout = 10000")
         cursor.close()
 

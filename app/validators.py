@@ -17,7 +17,7 @@ def normalize_text(value) -> str:
     """Full-width to half-width, strip blanks (incl. ideographic space and NBSP)."""
     if value is None:
         return ""
-    if type(value) is str and value.isascii():
+    if type(value) is str and (value.isascii() or unicodedata.is_normalized("NFKC", value)):
         return value.strip()
     text = unicodedata.normalize("NFKC", str(value))
     return text.strip().replace("\u3000", "").replace("\xa0", "")

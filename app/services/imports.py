@@ -130,7 +130,7 @@ def _plain(value):
     return value if value is None or isinstance(value, (str, int, float, bool)) else text(value)
 
 
-def run_import(session: Session, job_id: int, *, batch_size: int = 5000) -> DataJob:
+def run_import(session: Session, job_id: int, *, batch_size: int = 10000) -> DataJob:
     """Process an import job; safe to run twice (terminal jobs are left alone, a
     running one resumes after its last committed batch)."""
     job = session.get(DataJob, job_id)

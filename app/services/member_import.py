@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy import bindparam, insert, select, update
 
@@ -76,20 +77,21 @@ def make_context(session, job, actor) -> MemberImportContext:
     )
 
 
+def _choice(cells: dict, errors: dict, key: str, default):
+    raw = text(cells.get(key))
+    if not raw:
+        return default
+    if raw not in _LABEL[key]:
+        errors[key] = f"「{raw}」不是可选值（{'、'.join(_LABEL[key])}）"
+        return default
+    return _LABEL[key][raw]
+
+
 def parse_row(cells: dict, ctx: MemberImportContext) -> tuple[dict | None, dict]:
     """One sheet row → a member record, or the reasons per column. Pure."""
     errors: dict[str, str] = {}
     record: dict = {}
-
-    def choice(key, default):
-        raw = text(cells.get(key))
-        if not raw:
-            return default
-        if raw not in _LABEL[key]:
-            errors[key] = f"「{raw}」不是可选值（{'、'.join(_LABEL[key])}）"
-            return default
-        return _LABEL[key][raw]
-
+    choice = partial(_choice, cells, errors)
     record["id_type"] = choice("id_type", IdType.RESIDENT.value)
     resident = record["id_type"] == IdType.RESIDENT
     name = text(cells.get("name")).replace(" ", "") if resident else text(cells.get("name"))
