@@ -3,6 +3,7 @@ the services, so every row obeys the same rules as real data."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 import random
 
 from flask import current_app
@@ -83,3 +84,13 @@ def member_row(union, *, name=None, id_number=None, phone="13800138000", unit=""
     row.update(over)
     return [row[k] for k in ("name", "id_type", "id_number", "gender", "birth_date", "phone", "migrant_worker",
                              "position", "join_date", "org", "unit", "status", "remark")]
+
+
+def submit_member_file(session, path, username: str = "county_admin"):
+    """Upload a member file as ``username`` through the service; the job is not run yet."""
+    from app.services import imports
+    from models.security import AppUser
+
+    actor = session.scalar(select(AppUser).where(AppUser.username == username))
+    with open(path, "rb") as fh:
+        return imports.submit_import(session, actor=actor, kind_key="members", file_name=Path(path).name, stream=fh)

@@ -9,8 +9,16 @@ from app.services.member_import import MemberImportContext, parse_row
 from models.audit import AuditLog
 from models.imports import DataJob, JobStatus
 from models.members import Member
-from models.security import AppUser
-from tests.factories import MEMBER_HEADER, base_of, county, make_unit, make_xlsx, member_row, new_id_number
+from tests.factories import (
+    MEMBER_HEADER,
+    base_of,
+    county,
+    make_unit,
+    make_xlsx,
+    member_row,
+    new_id_number,
+    submit_member_file,
+)
 
 
 def _ctx(org):
@@ -59,10 +67,7 @@ def test_parse_row_id_stored_as_number_is_named():
 
 
 def _submit(ctx, path, username="county_admin"):
-    actor = ctx.scalar(select(AppUser).where(AppUser.username == username))
-    with open(path, "rb") as fh:
-        job = imports.submit_import(ctx, actor=actor, kind_key="members", file_name="会员.xlsx", stream=fh)
-    return imports.run_import(ctx, job.id, batch_size=3)
+    return imports.run_import(ctx, submit_member_file(ctx, path, username).id, batch_size=3)
 
 
 def test_import_commits_valid_rows_and_returns_rejected_ones(ctx, tmp_path):
@@ -72,7 +77,7 @@ def test_import_commits_valid_rows_and_returns_rejected_ones(ctx, tmp_path):
     bad = member_row(org, id_number="110105194912310021", phone="12345")
     excel_number = member_row(org)
     excel_number[2] = 1.10105194912310e17
-    path = make_xlsx(tmp_path / "in.xlsx", [MEMBER_HEADER, *good[:2], bad, *good[2:], excel_number])
+    path = make_xlsx(tmp_path / "会员.xlsx", [MEMBER_HEADER, *good[:2], bad, *good[2:], excel_number])
     job = _submit(ctx, path)
     assert (job.status, job.ok_rows, job.created_rows, job.error_rows) == (JobStatus.PARTIAL, 5, 5, 2)
     numbers = [r[2] for r in good]
@@ -131,10 +136,7 @@ def test_missing_required_column_fails_with_message(ctx, tmp_path):
 def test_run_twice_is_harmless_and_resume_skips_committed_rows(ctx, tmp_path):
     org = base_of(ctx, county(ctx), 3)
     rows = [member_row(org) for _ in range(7)]
-    path = make_xlsx(tmp_path / "f.xlsx", [MEMBER_HEADER, *rows])
-    actor = ctx.scalar(select(AppUser).where(AppUser.username == "county_admin"))
-    with open(path, "rb") as fh:
-        job = imports.submit_import(ctx, actor=actor, kind_key="members", file_name="f.xlsx", stream=fh)
+    job = submit_member_file(ctx, make_xlsx(tmp_path / "f.xlsx", [MEMBER_HEADER, *rows]))
     job.status, job.processed_rows = JobStatus.RUNNING, 3  # as if a crash came after the first batch
     ctx.commit()
     job = imports.run_import(ctx, job.id, batch_size=3)

@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from models.imports import TERMINAL, DataJob, JobStatus
 from models.members import Member
-from models.security import AppUser
 from tests import conftest
-from tests.factories import MEMBER_HEADER, base_of, county, make_xlsx, member_row
+from tests.factories import MEMBER_HEADER, base_of, county, make_xlsx, member_row, submit_member_file
 
 BROKER = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,14 +39,9 @@ def test_import_runs_in_a_real_worker_over_redis(app, db_url, ctx, tmp_path):
     try:
         from celery import Celery
 
-        from app.services import imports
-
         org = base_of(ctx, county(ctx), 2)
         rows = [member_row(org) for _ in range(3)]
-        path = make_xlsx(tmp_path / "w.xlsx", [MEMBER_HEADER, *rows])
-        actor = ctx.scalar(select(AppUser).where(AppUser.username == "county_admin"))
-        with open(path, "rb") as fh:
-            job = imports.submit_import(ctx, actor=actor, kind_key="members", file_name="w.xlsx", stream=fh)
+        job = submit_member_file(ctx, make_xlsx(tmp_path / "w.xlsx", [MEMBER_HEADER, *rows]))
         Celery(broker=BROKER).send_task("imports.run", args=[job.id])
         deadline = time.time() + 90
         while time.time() < deadline:
