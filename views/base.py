@@ -27,7 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.security import FilterInOrgScope, current_user, org_scope_clause
+from app.services import exports, imports
 from app.services.errors import DomainError
+from app.tasks import run_export
 from app.services.review_flow import flow_actions
 
 from .lookup import LookupField
@@ -186,17 +188,13 @@ class ScopedModelView(ModelView):
     @has_access
     def export(self):
         """Small lists download at once; large ones become an export job (采集任务)."""
-        from app.services import exports, imports
-
         query = self.export_query()
         limit = current_app.config["EXPORT_SYNC_MAX_ROWS"]
         title = str(self.list_title)
         if query.order_by(None).limit(limit + 1).count() > limit:
             job = exports.create_export_job(db.session, actor=current_user(), view_name=self.class_permission_name,
                                             title=title, args=request.args.to_dict(flat=False))
-            from app.tasks import run_export
-
-            run_export.delay(job.id)
+            run_export.delay(job.id)  # after the commit in create_export_job
             flash(f"数据量较大，已转为后台导出任务「{job.file_name}」，完成后可在此下载", "info")
             return redirect(url_for("DataJobView.show", pk=job.id))
         path = imports.file_dir() / imports.new_file_name()

@@ -1,6 +1,7 @@
 """采集任务 views: upload, template download, job list (today by default), progress, result files."""
 from __future__ import annotations
 
+import io
 from datetime import datetime
 
 from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
@@ -84,8 +85,6 @@ class DataJobView(ScopedModelView):
     @has_access
     def template(self, kind):
         spec = imports.REGISTRY.get(kind) or abort(404)
-        import io
-
         return send_file(io.BytesIO(write_template(spec.sheet)), mimetype=XLSX, as_attachment=True,
                          download_name=f"{spec.sheet.title}.xlsx")
 

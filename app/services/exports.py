@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app, g
+from sqlalchemy.orm import Session
+
+from app.extensions import db
 from app.services import audit
+from app.services.imports import file_dir, new_file_name
 from app.xlsx.writer import StreamingSheet
 from models.audit import AuditEvent
 from models.base import DISPLAY_TZ, utcnow
@@ -67,12 +72,6 @@ def create_export_job(session, *, actor, view_name: str, title: str, args: dict)
 def run_export(job_id: int) -> DataJob | None:
     """Run an export job: rebuild the list request it came from (as its submitter), stream
     the rows into a file, commit progress on a separate session. Safe to run twice."""
-    from flask import current_app, g
-    from sqlalchemy.orm import Session
-
-    from app.extensions import db
-    from app.services.imports import file_dir, new_file_name
-
     progress = Session(bind=db.engine, expire_on_commit=False)
     job = progress.get(DataJob, job_id)
     if job is None or job.status in TERMINAL:
