@@ -63,3 +63,25 @@ def test_county_admin_adds_member_and_sees_it_masked(live_server, page, ctx):
     assert number not in page.content()
     ctx.expire_all()
     assert ctx.scalar(select(Member).where(Member.id_number == number)).org_id == union.id
+
+
+def test_base_admin_uploads_members_and_sees_the_job_finish(live_server, page, ctx, tmp_path):
+    from tests.factories import MEMBER_HEADER, make_xlsx, member_row
+
+    own = base_of(ctx, county(ctx, 0), 0)
+    good, bad = member_row(own, org=""), member_row(own, org="", phone="123")
+    path = make_xlsx(tmp_path / "浏览器导入.xlsx", [MEMBER_HEADER, good, bad])
+    page.goto(f"{live_server}/logout/")
+    page.goto(f"{live_server}/login/")
+    page.fill("input[name=username]", "base_admin")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("input[type=submit], button[type=submit]")
+    page.goto(f"{live_server}/datajobview/upload?kind=members")
+    assert page.locator("#template-link").count() == 1
+    page.set_input_files("input[name=file]", str(path))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#job-progress")
+    assert "部分成功" in page.inner_text("#job-counts")
+    assert page.locator("#result-link").count() == 1
+    ctx.expire_all()
+    assert ctx.scalar(select(Member).where(Member.id_number == good[2])).org_id == own.id
