@@ -2,10 +2,9 @@
 raises :class:`ValidationError` with a Chinese message; no Flask, no database."""
 from __future__ import annotations
 
-import operator
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date
 
 
@@ -32,16 +31,25 @@ _DIGITS11 = re.compile(r"\d{11}")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
+# digit value × weight per position, looked up instead of multiplied (hot in bulk imports)
+_ID_TABLE = [{str(d): d * w for d in range(10)} for w in _ID_WEIGHTS]
+
+
 def resident_id_check_char(first17: str) -> str:
-    total = sum(map(operator.mul, map(int, first17), _ID_WEIGHTS))
+    total = 0
+    for table, digit in zip(_ID_TABLE, first17):
+        total += table[digit]
     return _ID_CHECK[total % 11]
 
 
-@dataclass(frozen=True)
-class ResidentId:
+class ResidentId(NamedTuple):
     number: str
     birth_date: date
     gender: str  # "male" / "female"
+
+
+def _today() -> date:
+    return date.today()
 
 
 def parse_resident_id(value) -> ResidentId:
@@ -63,7 +71,7 @@ def parse_resident_id(value) -> ResidentId:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ValidationError("身份证号中的出生日期不存在") from None
-    if birth.year < 1900 or birth > date.today():
+    if birth.year < 1900 or birth > _today():
         raise ValidationError("身份证号中的出生日期不合理")
     expected = resident_id_check_char(number[:17])
     if number[17] != expected:
