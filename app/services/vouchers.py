@@ -1,0 +1,269 @@
+"""普惠活动 rules: coupons and prizes, activity review, voucher generation, claims and redemption.
+
+Claims and redemptions are single conditional UPDATEs (PostgreSQL: row locks with
+SKIP LOCKED), with unique constraints as the backstop: no voucher is issued beyond
+its prize, claimed twice within one limit slot, or redeemed twice, whatever the
+concurrency.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.codes import new_code, normalize_code
+from app.database import fast_insert
+from app.masking import mask_name
+from app.services import review_flow
+from app.services.errors import DomainError, NotFoundError
+from models.base import DISPLAY_TZ, utcnow
+from models.members import Member
+from models.organizations import Org
+from models.vouchers import (
+    ACTIVITY_FLOW,
+    ACTIVITY_RUN_FLOW,
+    Activity,
+    ActivityRunStatus,
+    ActivityScope,
+    ActivityStatus,
+    ClaimLimit,
+    Coupon,
+    CouponAuthorization,
+    Prize,
+    Voucher,
+    VoucherStatus,
+)
+
+FEN = Decimal("0.01")
+
+
+def money(value) -> Decimal:
+    """Decimal rounded half-up to the fen."""
+    return Decimal(str(value)).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def local_today(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(DISPLAY_TZ).date()
+
+
+# --- prizes ------------------------------------------------------------------------
+def add_prize(session: Session, activity_id: int, coupon_id: int, quantity: int) -> Prize:
+    """Promise ``quantity`` of a coupon to an activity still being edited.
+
+    Raises:
+        DomainError: the activity is locked, the coupon disabled, or not enough of it remains.
+    """
+    activity = session.get(Activity, activity_id)
+    if activity.status not in (ActivityStatus.DRAFT, ActivityStatus.REJECTED):
+        raise DomainError("活动已提交审核，不能再修改奖品")
+    if quantity <= 0:
+        raise DomainError("奖品数量须大于0")
+    coupon = session.get(Coupon, coupon_id)
+    if coupon is None or not coupon.enabled:
+        raise DomainError("优惠券不存在或未开启")
+    taken = session.execute(update(Coupon).where(Coupon.id == coupon_id,
+                                                 Coupon.allocated + quantity <= Coupon.quantity)
+                            .values(allocated=Coupon.allocated + quantity))
+    if taken.rowcount != 1:
+        raise DomainError(f"优惠券剩余数量不足（剩余 {coupon.quantity - coupon.allocated}）")
+    prize = Prize(activity_id=activity_id, coupon_id=coupon_id, quantity=quantity)
+    session.add(prize)
+    session.commit()
+    return prize
+
+
+# --- review and operation ----------------------------------------------------------------
+def review_activity(session: Session, activity_id: int, action: str, *, actor, reason=None, scope_clause=None):
+    """submit / approve / reject through the review-flow engine (trail, self-approval, reason).
+
+    Raises:
+        DomainError subclasses of the engine; DomainError when submitted without prizes.
+    """
+    if action == "submit":
+        activity = session.get(Activity, activity_id)
+        if activity is not None and not activity.prizes:
+            raise DomainError("请先添加奖品再提交审核")
+        if activity is not None and activity.start_at <= utcnow():
+            raise DomainError("活动开始时间须晚于当前时间，请修改后再提交")
+    activity = review_flow.apply_transition(session, Activity, activity_id, action, flow=ACTIVITY_FLOW,
+                                            actor=actor, reason=reason, status_labels=ActivityStatus,
+                                            scope_clause=scope_clause)
+    session.commit()
+    return activity
+
+
+def operate_activity(session: Session, activity_id: int, action: str, *, actor, scope_clause=None):
+    """开启 / 关闭: only an approved activity.
+
+    Raises:
+        DomainError: not approved; engine errors.
+    """
+    activity = session.get(Activity, activity_id)
+    if activity is None or activity.status != ActivityStatus.APPROVED:
+        raise DomainError("只有审核通过的活动才能开启或关闭")
+    activity = review_flow.apply_transition(session, Activity, activity_id, action, flow=ACTIVITY_RUN_FLOW,
+                                            actor=actor, status_attr="run_status",
+                                            status_labels=ActivityRunStatus, scope_clause=scope_clause)
+    session.commit()
+    return activity
+
+
+# --- vouchers ------------------------------------------------------------------------------
+def generate_vouchers(session: Session, activity_id: int) -> int:
+    """生成券码: one voucher per prize unit, once per approved activity; returns how many.
+
+    Raises:
+        DomainError: not approved, or already generated.
+    """
+    activity = session.scalar(select(Activity).where(Activity.id == activity_id).with_for_update())
+    if activity is None or activity.status != ActivityStatus.APPROVED:
+        raise DomainError("只有审核通过的活动才能生成券码")
+    if activity.vouchers_generated:
+        raise DomainError("该活动的券码已生成")
+    rows = []
+    for prize in activity.prizes:
+        expires = prize.coupon.valid_to
+        rows += [{"code": new_code(), "activity_id": activity.id, "prize_id": prize.id, "coupon_id": prize.coupon_id,
+                  "status": VoucherStatus.UNCLAIMED.value, "expires_on": expires} for _ in range(prize.quantity)]
+    for start in range(0, len(rows), 20_000):
+        fast_insert(session, Voucher.__table__, rows[start:start + 20_000])
+    activity.vouchers_generated = True
+    session.commit()
+    return len(rows)
+
+
+def member_may_join(session: Session, activity: Activity, member: Member) -> bool:
+    """The activity's scope: its own union, or its union and the unions below it."""
+    if activity.scope == ActivityScope.OWN:
+        return member.org_id == activity.org_id
+    path = session.scalar(select(Org.path).where(Org.id == activity.org_id))
+    member_path = session.scalar(select(Org.path).where(Org.id == member.org_id))
+    return bool(path and member_path and member_path.startswith(path))
+
+
+def claim_voucher(session: Session, activity_id: int, member_id: int, *, now: datetime | None = None) -> Voucher:
+    """A member claims one voucher of an open activity, within its claim limit.
+
+    Raises:
+        NotFoundError: no such activity or not visible to the member.
+        DomainError: not open, outside its period, limit reached, or none left.
+    """
+    now = now or utcnow()
+    activity = session.get(Activity, activity_id)
+    member = session.get(Member, member_id)
+    if activity is None or member is None or not member_may_join(session, activity, member):
+        raise NotFoundError("活动不存在")
+    if activity.status != ActivityStatus.APPROVED or activity.run_status != ActivityRunStatus.OPEN:
+        raise DomainError("活动未开启", code="activity_closed")
+    if not activity.start_at <= now <= activity.end_at:
+        raise DomainError("不在活动时间内", code="activity_closed")
+    if activity.claim_limit == ClaimLimit.ONCE:
+        slot = "once"
+        taken = session.scalar(select(func.count(Voucher.id)).where(
+            Voucher.activity_id == activity_id, Voucher.member_id == member_id))
+        if taken:
+            raise DomainError("您已领取过本活动的券", code="limit_reached")
+    else:
+        day = local_today(now).isoformat()
+        taken = session.scalar(select(func.count(Voucher.id)).where(
+            Voucher.activity_id == activity_id, Voucher.member_id == member_id,
+            Voucher.claim_slot.like(f"{day}#%")))
+        if taken >= activity.claims_per_day:
+            raise DomainError(f"今天已领取 {taken} 张，已达每日上限", code="limit_reached")
+        slot = f"{day}#{taken + 1}"
+    free = (select(Voucher.id).where(Voucher.activity_id == activity_id, Voucher.status == VoucherStatus.UNCLAIMED)
+            .order_by(Voucher.id).limit(1))
+    if session.get_bind().dialect.name == "postgresql":
+        free = free.with_for_update(skip_locked=True)
+    try:
+        claimed = session.execute(
+            update(Voucher).where(Voucher.id == free.scalar_subquery(), Voucher.status == VoucherStatus.UNCLAIMED)
+            .values(status=VoucherStatus.CLAIMED, member_id=member_id, claim_slot=slot, claimed_at=now)
+            .returning(Voucher.id)).scalar()
+        session.commit()
+    except IntegrityError:  # the same member won the same slot in a parallel request
+        session.rollback()
+        raise DomainError("已达领取上限", code="limit_reached") from None
+    if claimed is None:
+        raise DomainError("券已领完", code="sold_out")
+    return session.get(Voucher, claimed)
+
+
+def _authorized(merchant_id: int):
+    return or_(
+        Coupon.merchant_id == merchant_id,
+        exists().where(CouponAuthorization.coupon_id == Coupon.id, CouponAuthorization.merchant_id == merchant_id),
+    )
+
+
+def preview_voucher(session: Session, raw_code: str, merchant_id: int) -> dict:
+    """What the operator sees before confirming: coupon, face value, member (masked), state."""
+    voucher = _find(session, raw_code)
+    coupon = voucher.coupon
+    member = session.get(Member, voucher.member_id) if voucher.member_id else None
+    return {"code": voucher.code, "coupon": coupon.title, "face_value": str(money(coupon.face_value)),
+            "member": mask_name(member.name) if member else "", "status": voucher.status,
+            "status_label": voucher.status_label, "expires_on": voucher.expires_on.isoformat(),
+            "authorized": bool(session.scalar(select(func.count(Coupon.id)).where(
+                Coupon.id == coupon.id, _authorized(merchant_id))))}
+
+
+def _find(session, raw_code) -> Voucher:
+    code = normalize_code(raw_code)
+    voucher = session.scalar(select(Voucher).where(Voucher.code == code)) if code else None
+    if voucher is None:
+        raise NotFoundError("券码无效，请核对后重新输入", code="voucher_not_found")
+    return voucher
+
+
+def redeem_voucher(session: Session, raw_code: str, *, merchant_id: int, operator_id: int | None,
+                   now: datetime | None = None) -> Voucher:
+    """核销: exactly once, by the coupon's merchant or one it is authorized to, before expiry.
+
+    Raises:
+        NotFoundError: bad code. DomainError: 已核销 (when, where), expired, unclaimed, not authorized.
+    """
+    now = now or utcnow()
+    voucher = _find(session, raw_code)
+    done = session.execute(
+        update(Voucher).where(Voucher.id == voucher.id, Voucher.status == VoucherStatus.CLAIMED,
+                              Voucher.expires_on >= local_today(now),
+                              Voucher.coupon_id.in_(select(Coupon.id).where(_authorized(merchant_id))))
+        .values(status=VoucherStatus.REDEEMED, redeemed_at=now, redeemed_merchant_id=merchant_id,
+                redeemed_by_id=operator_id)
+        .returning(Voucher.id)).scalar()
+    session.commit()
+    if done is not None:
+        session.refresh(voucher)
+        return voucher
+    session.refresh(voucher)
+    if voucher.status == VoucherStatus.REDEEMED:
+        when = voucher.redeemed_at.astimezone(DISPLAY_TZ)
+        raise DomainError(f"已核销：{when:%Y-%m-%d %H:%M} 于「{voucher.redeemed_merchant.name}」",
+                          code="already_redeemed")
+    if voucher.status == VoucherStatus.EXPIRED or voucher.expires_on < local_today(now):
+        raise DomainError(f"该券已于 {voucher.expires_on:%Y-%m-%d} 过期", code="expired")
+    if voucher.status == VoucherStatus.UNCLAIMED:
+        raise DomainError("该券尚未被会员领取", code="not_claimed")
+    raise DomainError("本商家无权核销该券", code="not_authorized")
+
+
+def expire_vouchers(session: Session, *, now: datetime | None = None) -> int:
+    """Scheduled: vouchers past their coupon's valid-to become 已过期."""
+    result = session.execute(update(Voucher).where(
+        Voucher.status.in_([VoucherStatus.UNCLAIMED, VoucherStatus.CLAIMED]),
+        Voucher.expires_on < local_today(now)).values(status=VoucherStatus.EXPIRED))
+    session.commit()
+    return result.rowcount
+
+
+def close_ended_activities(session: Session, *, now: datetime | None = None) -> int:
+    """Scheduled: open activities past their end time are closed."""
+    result = session.execute(update(Activity).where(
+        Activity.run_status == ActivityRunStatus.OPEN, Activity.end_at < (now or utcnow()))
+        .values(run_status=ActivityRunStatus.CLOSED))
+    session.commit()
+    return result.rowcount

@@ -1,0 +1,42 @@
+"""Voucher fixtures: a merchant with a coupon, an approved and opened activity."""
+from datetime import date, timedelta
+
+import pytest
+
+from app.services import vouchers
+from models.base import utcnow
+from models.vouchers import Activity, ActivityScope, ClaimLimit, Coupon, Merchant
+from tests.factories import base_of, county, make_user
+
+
+@pytest.fixture()
+def open_activity(ctx):
+    """Factory: an approved, open activity of ``union`` with one prize of ``quantity``."""
+
+    def make(quantity=5, *, union=None, limit=ClaimLimit.ONCE, per_day=1, scope=ActivityScope.OWN):
+        union = union or base_of(ctx, county(ctx), 0)
+        merchant = Merchant(org_id=union.id, name="测试商家", mobile="13800138000", online=True)
+        ctx.add(merchant)
+        ctx.flush()
+        coupon = Coupon(merchant_id=merchant.id, title="满100减20", name="代金券", quantity=quantity + 10,
+                        valid_from=date.today(), valid_to=date.today() + timedelta(days=30),
+                        face_value=vouchers.money("20"), enabled=True)
+        ctx.add(coupon)
+        activity = Activity(org_id=union.id, title="领券测试", claim_limit=limit, claims_per_day=per_day,
+                            scope=scope, start_at=utcnow() + timedelta(minutes=5),
+                            end_at=utcnow() + timedelta(days=10))
+        ctx.add(activity)
+        ctx.commit()
+        vouchers.add_prize(ctx, activity.id, coupon.id, quantity)
+        submitter, reviewer = make_user(ctx, "基层工会管理员", union), make_user(ctx, "区县工会管理员", union.parent)
+        vouchers.review_activity(ctx, activity.id, "submit", actor=submitter)
+        vouchers.review_activity(ctx, activity.id, "approve", actor=reviewer)
+        vouchers.generate_vouchers(ctx, activity.id)
+        vouchers.operate_activity(ctx, activity.id, "open", actor=submitter)
+        return activity, coupon, merchant
+
+    return make
+
+
+def later():
+    return utcnow() + timedelta(hours=1)
