@@ -35,5 +35,14 @@ def fast_insert(session, table, rows: list[dict]) -> None:
             if value not in memo:
                 memo[value] = process(value)
             row[column] = memo[value]
+    connection = session.connection()
+    if dialect.name == "postgresql":
+        # COPY: several times faster than INSERT for large batches
+        names = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return
     params = [tuple(r[c] for c in compiled.positiontup) for r in rows] if compiled.positional else rows
-    session.connection().exec_driver_sql(str(compiled), params)
+    connection.exec_driver_sql(str(compiled), params)
