@@ -1,7 +1,7 @@
 """Database helpers shared by the tests and the benches."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, create_engine, insert, text
+from sqlalchemy import ARRAY, String, any_, bindparam, create_engine, insert, literal, text
 
 
 def reset_postgres_schema(url: str) -> str:
@@ -46,3 +46,11 @@ def fast_insert(session, table, rows: list[dict]) -> None:
         return
     params = [tuple(r[c] for c in compiled.positiontup) for r in rows] if compiled.positional else rows
     connection.exec_driver_sql(str(compiled), params)
+
+
+def in_many(session, column, values: list):
+    """``column IN values`` for thousands of values: one array parameter on PostgreSQL
+    (``= ANY(:array)``) instead of thousands of bind parameters."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(String)))
+    return column.in_(values)

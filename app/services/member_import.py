@@ -6,7 +6,7 @@ from functools import partial
 
 from sqlalchemy import bindparam, insert, select, update
 
-from app.database import fast_insert
+from app.database import fast_insert, in_many
 from app.masking import mask_id_number, mask_phone
 from app.security import org_ids_in_scope
 from app.services import imports
@@ -172,7 +172,7 @@ def write_batch(session, rows: list, ctx: MemberImportContext, actor) -> tuple[i
     numbers = [record["id_number"] for _row, record in rows]
     existing = {r.id_number: r for r in session.execute(
         select(table.c.id, table.c.id_number, table.c.org_id, *[table.c[k] for k in _COMPARED])
-        .where(table.c.id_number.in_(numbers)))}
+        .where(in_many(session, table.c.id_number, numbers)))}
     inserts, updates, audits, errors = [], [], [], []
     now = utcnow()
     for row_no, record in rows:
