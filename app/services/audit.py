@@ -1,6 +1,6 @@
 """Audit log writing: explicit events plus automatic create/update/delete rows.
 
-Models opt in with ``__audited__ = True``; a ``before_flush`` hook records the
+Models opt in with ``__audited__ = True``; an ``after_flush`` hook records the
 changed fields (masked where the model says so) in the same transaction.
 """
 from __future__ import annotations

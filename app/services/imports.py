@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from app.services import audit
 from app.services.errors import DomainError, NotFoundError
 from app.xlsx.cells import text
-from app.xlsx.reader import read_rows, sheet_info
+from app.forked import forked
+from app.xlsx.reader import is_huge, read_rows, sheet_info
 from app.xlsx.safety import HostileFileError, check_xlsx
 from app.xlsx.writer import SheetSpec, StreamingSheet, header_title
 from models.audit import AuditEvent
@@ -179,38 +180,45 @@ def _run_batches(session, job, kind, actor, path, batch_size):
     if header is None:
         raise DomainError("文件是空的")
     mapping = list(_header_map(kind, header).items())
-    width = max(i for i, _key in mapping) + 1
     context = kind.make_context(session, job, actor)
-    batch: list[tuple[int, dict]] = []
-    done = 0
+    rows.close()
+    args = (path, kind, context, mapping, job.processed_rows, batch_size)
+    # a huge sheet is read and parsed (pure work) in a second process while this one writes
+    batches = forked(_parsed_batches, *args) if is_huge(path) else _parsed_batches(*args)
+    for batch in batches:
+        _write(session, job, kind, context, actor, batch)
+
+
+def _parsed_batches(path, kind, context, mapping, skip, batch_size):
+    """Batches of (sheet row, cells by column key, record or None, errors) after ``skip`` data rows."""
+    width = max(i for i, _key in mapping) + 1
+    rows = read_rows(path)
+    next(rows, None)
+    batch, done = [], 0
     for sheet_row, cells in enumerate(rows, start=2):
         if cells.count(None) == len(cells):
             continue  # blank line
         done += 1
-        if done <= job.processed_rows:
+        if done <= skip:
             continue  # committed before a crash: resume after it
         if len(cells) < width:
             cells = cells + [None] * (width - len(cells))
         values = {key: cells[i] for i, key in mapping}
         values["_row_no"] = sheet_row
-        batch.append((sheet_row, values))
+        record, errors = kind.parse_row(values, context)
+        batch.append((sheet_row, values, record, errors))
         if len(batch) >= batch_size:
-            _flush(session, job, kind, context, actor, batch)
+            yield batch
             batch = []
     if batch:
-        _flush(session, job, kind, context, actor, batch)
+        yield batch
 
 
-def _flush(session, job, kind, context, actor, batch):
-    valid, rejected = [], []
-    for row_no, values in batch:
-        record, errors = kind.parse_row(values, context)
-        if errors:
-            rejected.append((row_no, values, errors))
-        else:
-            valid.append((row_no, record))
+def _write(session, job, kind, context, actor, batch):
+    valid = [(row_no, record) for row_no, _values, record, errors in batch if not errors]
+    rejected = [(row_no, values, errors) for row_no, values, _record, errors in batch if errors]
     created, updated, write_errors = kind.write_batch(session, valid, context, actor) if valid else (0, 0, [])
-    by_row = dict(batch)
+    by_row = {row_no: values for row_no, values, _record, _errors in batch}
     rejected += [(row_no, by_row[row_no], errors) for row_no, errors in write_errors]
     if rejected:
         session.execute(insert(JobError), [

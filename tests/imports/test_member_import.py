@@ -154,3 +154,18 @@ def test_imported_rows_read_back_like_form_rows(ctx, tmp_path):
     member = ctx.scalar(select(Member).where(Member.id_number == row[2]))
     assert member.created_at.tzinfo is not None and member.join_date.isoformat() == "2020-01-02"
     assert member.migrant_worker is False and member.cert_status == "unverified"
+
+
+def test_huge_sheets_are_parsed_in_a_forked_reader_with_the_same_outcome(ctx, tmp_path, monkeypatch):
+    from app.xlsx import reader
+
+    monkeypatch.setattr(reader, "STREAM_ABOVE_BYTES", 0)  # every file counts as huge
+    org = base_of(ctx, county(ctx), 1)
+    rows = [member_row(org) for _ in range(7)]
+    duplicate = list(rows[0])
+    bad = member_row(org, phone="1")
+    job = _submit(ctx, make_xlsx(tmp_path / "huge.xlsx", [MEMBER_HEADER, *rows, duplicate, bad]))
+    assert (job.status, job.created_rows, job.error_rows) == (JobStatus.PARTIAL, 7, 2)
+    result, _name = imports.job_file(job, "result")
+    reasons = [r[-1] for r in CalamineWorkbook.from_path(str(result)).get_sheet_by_index(0).to_python()[1:]]
+    assert "与本文件第2行的证件号码重复" in reasons[0] and "手机号" in reasons[1]
