@@ -131,7 +131,7 @@ def _plain(value):
     return value if value is None or isinstance(value, (str, int, float, bool)) else text(value)
 
 
-def run_import(session: Session, job_id: int, *, batch_size: int = 10000) -> DataJob:
+def run_import(session: Session, job_id: int, *, batch_size: int = 20000) -> DataJob:
     """Process an import job; safe to run twice (terminal jobs are left alone, a
     running one resumes after its last committed batch)."""
     job = session.get(DataJob, job_id)
@@ -181,19 +181,26 @@ def _run_batches(session, job, kind, actor, path, batch_size):
         raise DomainError("文件是空的")
     mapping = list(_header_map(kind, header).items())
     context = kind.make_context(session, job, actor)
-    rows.close()
-    args = (path, kind, context, mapping, job.processed_rows, batch_size)
-    # a huge sheet is read and parsed (pure work) in a second process while this one writes
-    batches = forked(_parsed_batches, *args) if is_huge(path) else _parsed_batches(*args)
+    args = (kind, context, mapping, job.processed_rows, batch_size)
+    if is_huge(path):
+        # read and parse (pure work) in a second process while this one writes
+        rows.close()
+        batches = forked(_parsed_batches_of_file, path, *args)
+    else:
+        batches = _parsed_batches(rows, *args)
     for batch in batches:
         _write(session, job, kind, context, actor, batch)
 
 
-def _parsed_batches(path, kind, context, mapping, skip, batch_size):
+def _parsed_batches_of_file(path, *args):
+    rows = read_rows(path)
+    next(rows, None)  # the header
+    yield from _parsed_batches(rows, *args)
+
+
+def _parsed_batches(rows, kind, context, mapping, skip, batch_size):
     """Batches of (sheet row, cells by column key, record or None, errors) after ``skip`` data rows."""
     width = max(i for i, _key in mapping) + 1
-    rows = read_rows(path)
-    next(rows, None)
     batch, done = [], 0
     for sheet_row, cells in enumerate(rows, start=2):
         if cells.count(None) == len(cells):
