@@ -41,6 +41,12 @@ class OrgView(ScopedModelView):
     base_order = ("path", "asc")
     add_form_query_rel_fields = {"parent": scope_rel("id")}
     validators_columns = {"uscc": [Pure(validate_uscc, optional=True)]}
+    export_fields = (
+        ExportField("名称", Org.name), ExportField("层级", Org.level, OrgLevel.label_of), ExportField("编码", Org.code),
+        ExportField("统一社会信用代码", Org.uscc), ExportField("工会主席", Org.chairman),
+        ExportField("联系人", Org.contact), ExportField("联系电话", Org.phone, mask_phone),
+        ExportField("地址", Org.address),
+    )
 
     def prepare(self, item, is_created):
         if is_created:

@@ -54,4 +54,13 @@ def test_large_export_becomes_a_job(client_as, ctx, app):
 def test_export_refused_without_permission(client_as):
     assert client_as("sysadmin").get("/memberview/export/").status_code == 403
     assert client_as("reviewer").get("/memberview/export/").status_code == 403
-    assert client_as("county_admin").get("/orgview/export/").status_code == 404
+    assert client_as("county_admin").get("/datajobview/export/").status_code == 404
+
+
+def test_org_and_audit_log_exports(client_as):
+    rows = _rows(client_as("county_admin").get("/orgview/export/").data)
+    assert rows[0][:2] == ["名称", "层级"] and any(r[1] == "基层工会" for r in rows[1:])
+    assert all("上海市总工会" != r[0] for r in rows[1:])  # the city is outside a county's scope
+    rows = _rows(client_as("auditadmin").get("/auditlogview/export/?_flt_0_event=login_ok").data)
+    assert rows[0][0] == "时间" and {r[2] for r in rows[1:]} == {"登录成功"}
+    assert client_as("auditor").get("/auditlogview/export/").status_code == 403
