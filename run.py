@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from app import create_app
 
@@ -24,7 +25,9 @@ def main() -> None:
     worker = None
     if not app.config["CELERY_TASK_ALWAYS_EAGER"]:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo", "--loglevel=warning"],
+            # -B: the embedded beat runs the scheduled jobs (expiry, closing ended activities)
+            [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo", "-B",
+             "--schedule", str(Path(app.config["FILE_DIR"]).parent / "celerybeat-schedule"), "--loglevel=warning"],
         )
     try:
         app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", 5000)),

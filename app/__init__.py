@@ -38,7 +38,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(default_config())
     app.config.update(config or {})
     check_config(app.config)
-    _ensure_sqlite_dir(app.config["SQLALCHEMY_DATABASE_URI"])
+    for uri in (app.config["SQLALCHEMY_DATABASE_URI"], app.config["CELERY_BROKER_URL"]):
+        _ensure_sqlite_dir(uri)
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
 
     db.init_app(app)
@@ -84,7 +85,9 @@ def _localtime(value, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
 
 
 def _ensure_sqlite_dir(uri: str) -> None:
-    if uri.startswith("sqlite:///"):
-        from pathlib import Path
+    """SQLite files (database, embedded broker) need their folder to exist."""
+    for prefix in ("sqlite:///", "sqla+sqlite:///"):
+        if uri and uri.startswith(prefix):
+            from pathlib import Path
 
-        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+            Path(uri[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)

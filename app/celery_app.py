@@ -25,6 +25,10 @@ def celery_init_app(app) -> Celery:
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
         timezone=app.config["DISPLAY_TIMEZONE"],
+        beat_schedule={
+            "expire-vouchers": {"task": "vouchers.expire", "schedule": 3600.0},
+            "close-ended-activities": {"task": "vouchers.close_ended", "schedule": 300.0},
+        },
     )
     celery.set_default()
     app.extensions["celery"] = celery

@@ -32,9 +32,8 @@ def default_config() -> dict:
         "CELERY_BROKER_URL": os.environ.get(
             "CELERY_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'celery-broker.db'}"
         ),
-        "CELERY_RESULT_BACKEND": os.environ.get(
-            "CELERY_RESULT_BACKEND", f"db+sqlite:///{INSTANCE_DIR / 'celery-results.db'}"
-        ),
+        # tasks report through their job rows, not Celery results: no result backend by default
+        "CELERY_RESULT_BACKEND": os.environ.get("CELERY_RESULT_BACKEND"),
         "CELERY_TASK_ALWAYS_EAGER": os.environ.get("CELERY_TASK_ALWAYS_EAGER") == "1",
         # --- Flask-AppBuilder ---
         "FAB_API_SWAGGER_UI": True,

@@ -28,3 +28,19 @@ def run_export(job_id: int) -> None:
         exports.run_export(job_id)
     finally:
         db.session.remove()
+
+
+@shared_task(name="vouchers.expire")
+def expire_vouchers() -> int:
+    """Scheduled (beat, hourly): vouchers past their coupon's valid-to become 已过期."""
+    from app.services import vouchers
+
+    return vouchers.expire_vouchers(db.session)
+
+
+@shared_task(name="vouchers.close_ended")
+def close_ended_activities() -> int:
+    """Scheduled (beat, every 5 minutes): open activities past their end are closed."""
+    from app.services import vouchers
+
+    return vouchers.close_ended_activities(db.session)

@@ -148,3 +148,15 @@ def test_expiry_and_closing_are_scheduled_jobs(ctx, open_activity):
 
 def test_money_rounds_half_up_to_the_fen():
     assert str(vouchers.money("8323.045")) == "8323.05" and str(vouchers.money(0.125)) == "0.13"
+
+
+def test_scheduled_tasks_run_the_services(ctx, open_activity):
+    from app.tasks import close_ended_activities, expire_vouchers
+
+    activity, _coupon, _merchant = open_activity(quantity=1)
+    activity.end_at = utcnow() - timedelta(minutes=1)
+    ctx.commit()
+    assert close_ended_activities.apply().get() >= 1
+    ctx.expire_all()
+    assert ctx.get(Activity, activity.id).run_status == "closed"
+    assert expire_vouchers.apply().get() >= 0
