@@ -41,26 +41,12 @@ def create_org(session: Session, *, name: str, parent: Org | None, code: str | N
 
 
 def prepare_org(session: Session, org: Org) -> None:
-    """Validate and normalize a form-edited org; refuse moving it under its own subtree.
+    """Validate and normalize a form-edited org (its parent is fixed once created).
 
     Raises:
-        DomainError: bad USCC / phone, or a cycle in the tree.
+        DomainError: bad USCC or phone.
     """
     _normalize_contacts(org)
-    if org.parent_id and org.id:
-        parent = session.get(Org, org.parent_id)
-        if parent is not None and parent.path.startswith(org.path or "\0"):
-            raise DomainError("不能把组织移到它自己的下级之下")
-
-
-def refresh_subtree_paths(session: Session, org: Org) -> None:
-    """After a move, rewrite the paths of ``org`` and its descendants."""
-    old = org.path
-    set_org_path(session, org)
-    if old and old != org.path:
-        for child in session.scalars(select(Org).where(Org.path.like(old + "%"), Org.id != org.id)):
-            child.path = org.path + child.path[len(old):]
-            child.depth = child.path.count("/") - 2
 
 
 def _normalize_contacts(obj) -> None:
