@@ -20,10 +20,6 @@ def mask_phone(value: str | None) -> str:
     return _mask(value, 3, 4)
 
 
-def mask_bank_card(value: str | None) -> str:
-    return _mask(value, 4, 4)
-
-
 def mask_name(value: str | None) -> str:
     """``张三丰`` → ``张**``."""
     if not value:

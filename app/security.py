@@ -84,12 +84,6 @@ def org_in_scope(session, org_id, user) -> bool:
     return session.execute(select(true()).where(Org.id == org_id, Org.id.in_(ids))).first() is not None
 
 
-def member_self_clause(column, user):
-    """SQL condition for the ``self`` scope: the member row bound to the user."""
-    member_id = getattr(user, "member_id", None)
-    return false() if not member_id else column == member_id
-
-
 class FilterInOrgScope(BaseFilter):
     """FAB base filter: ``[["org_id", FilterInOrgScope, current_user]]``."""
 

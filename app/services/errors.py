@@ -24,10 +24,6 @@ class NotFoundError(DomainError):
     code = "not_found"
 
 
-class OutOfScopeError(NotFoundError):
-    code = "not_found"
-
-
 class PermissionDeniedError(DomainError):
     code = "permission_denied"
 
@@ -42,10 +38,6 @@ class SelfApprovalError(DomainError):
 
 class ReasonRequiredError(DomainError):
     code = "reason_required"
-
-
-class MemberDuplicateIdError(DomainError):
-    code = "member_duplicate_id"
 
 
 class MemberInvalidError(DomainError):

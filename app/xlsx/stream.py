@@ -22,7 +22,6 @@ _TOKEN = re.compile(
     rb'<row\b[^>]*>|<c r="([A-Z]+)\d+"(?: s="\d+")?(?: t="(\w+)")?(?: [^>]*)?'
     rb'(?:/>|>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?(?:<v>([^<]*)</v>)?'
     rb'(?:<is><t(?: [^>]*)?>([^<]*)</t></is>|<is>(.*?)</is>)?</c>)', re.S)
-_CELL_OPEN = re.compile(rb"<c\b")
 _CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _REF = re.compile(rb'\br="([A-Z]+)\d+"')
 _TYPE = re.compile(rb'\bt="(\w+)"')
