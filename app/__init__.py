@@ -4,12 +4,11 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from flask_appbuilder import AppBuilder
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.config import check_config, default_config
-from flask_appbuilder import AppBuilder
-
 from app.extensions import csrf, db
 
 

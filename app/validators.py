@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import NamedTuple
 from datetime import date
+from typing import NamedTuple
 
 
 class ValidationError(ValueError):

@@ -33,7 +33,7 @@ def main(n: int = 100_000) -> None:
         merchant = Merchant(org_id=city.id, name="基准商家")
         db.session.add(merchant)
         db.session.flush()
-        coupon = Coupon(merchant_id=merchant.id, title="券", name="券", quantity=n, allocated=n,
+        coupon = Coupon(merchant_id=merchant.id, org_id=city.id, title="券", name="券", quantity=n, allocated=n,
                         valid_from=date.today(), valid_to=date.today() + timedelta(days=30),
                         face_value=vouchers.money(10), enabled=True)
         activity = Activity(org_id=city.id, title="基准活动", start_at=utcnow() + timedelta(days=1),

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from flask_appbuilder import Model
 from sqlalchemy import DateTime, types
@@ -12,6 +12,20 @@ __all__ = ["Model", "UTCDateTime", "utcnow", "LabeledEnum"]
 
 
 DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def as_aware(value: datetime | None) -> datetime | None:
+    """A naive datetime typed by a person is Beijing time; aware ones are kept."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=DISPLAY_TZ)
+
+
+def as_local_naive(value: datetime | None) -> datetime | None:
+    """What a form field shows: Beijing wall-clock time."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(DISPLAY_TZ).replace(tzinfo=None)
 
 
 def utcnow() -> datetime:

@@ -13,8 +13,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    select,
 )
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import object_session, relationship
 
 from .base import LabeledEnum, Model, UTCDateTime, utcnow
 from .review import Transition
@@ -51,6 +53,10 @@ class Merchant(Model):
     def __repr__(self) -> str:
         return self.name or ""
 
+    @property
+    def type_label(self) -> str:
+        return MerchantType.label_of(self.type)
+
 
 class Coupon(Model):
     """优惠券: ``quantity`` in total; ``allocated`` of it promised to activity prizes."""
@@ -59,6 +65,7 @@ class Coupon(Model):
     id = Column(Integer, primary_key=True)
     merchant_id = Column(Integer, ForeignKey("merchant.id"), nullable=False, index=True)
     merchant = relationship("Merchant")
+    org_id = Column(Integer, ForeignKey("org.id"), nullable=False, index=True)  # the merchant's union: scope
     type = Column(String(20), nullable=False, default="union_activity")  # 工会活动券
     title = Column(String(120), nullable=False)
     name = Column(String(120), nullable=False)
@@ -79,6 +86,10 @@ class Coupon(Model):
 
     def __repr__(self) -> str:
         return self.title or ""
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - (self.allocated or 0)
 
 
 class CouponAuthorization(Model):
@@ -153,6 +164,33 @@ class Activity(Model):
 
     def __repr__(self) -> str:
         return self.title or ""
+
+    @property
+    def status_label(self) -> str:
+        return ActivityStatus.label_of(self.status)
+
+    @property
+    def run_status_label(self) -> str:
+        return ActivityRunStatus.label_of(self.run_status)
+
+    def _count(self, expr) -> int:
+        session = object_session(self)
+        return session.scalar(select(expr).where(Voucher.activity_id == self.id)) if session else 0
+
+    @property
+    def claim_count(self) -> int:
+        """报名人数: vouchers claimed."""
+        return self._count(func.count(Voucher.member_id))
+
+    @property
+    def participant_count(self) -> int:
+        """参与人数: distinct members who claimed."""
+        return self._count(func.count(func.distinct(Voucher.member_id)))
+
+    @property
+    def redeemed_count(self) -> int:
+        """核销数."""
+        return self._count(func.count(Voucher.redeemed_at))
 
 
 class Prize(Model):

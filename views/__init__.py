@@ -8,6 +8,7 @@ from .audit import AuditLogView
 from .imports import DataJobView
 from .members import MemberView
 from .organizations import OrgTreeView, OrgView, UnitView
+from .vouchers import ActivityView, CouponView, MerchantView
 
 
 def register_views(appbuilder) -> None:
@@ -21,6 +22,11 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(DataJobView, "Data jobs", label=_l("Data jobs"), icon="fa-tasks", category="OrgMembers")
     appbuilder.add_link("Import members", href="/datajobview/upload?kind=members", label=_l("Import members"),
                         icon="fa-upload", category="OrgMembers")
+    welfare = _l("Welfare activities")
+    appbuilder.add_view(MerchantView, "Merchants", label=_l("Merchants"), icon="fa-shopping-bag",
+                        category="Welfare", category_label=welfare, category_icon="fa-gift")
+    appbuilder.add_view(CouponView, "Coupons", label=_l("Coupons"), icon="fa-ticket", category="Welfare")
+    appbuilder.add_view(ActivityView, "Activities", label=_l("Activities"), icon="fa-bullhorn", category="Welfare")
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
     appbuilder.add_api(MemberApi)

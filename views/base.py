@@ -8,29 +8,43 @@ flows become FAB actions with a confirmation form (reason where required).
 from __future__ import annotations
 
 import io
-
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, g, has_request_context, jsonify, redirect, request, send_file, url_for
-from flask_appbuilder.urltools import get_filter_args
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    request,
+    send_file,
+    url_for,
+)
 from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.baseviews import expose
-from flask_appbuilder.security.decorators import has_access
-from flask_appbuilder.models.sqla.filters import FilterStartsWith, SQLAFilterConverter, get_field_setup_query
+from flask_appbuilder.models.sqla.filters import (
+    FilterStartsWith,
+    SQLAFilterConverter,
+    get_field_setup_query,
+)
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-
-from app.extensions import db
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.urltools import get_filter_args
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.extensions import db
 from app.security import FilterInOrgScope, current_user, org_scope_clause
 from app.services import exports, imports
 from app.services.errors import DomainError
-from app.tasks import run_export
 from app.services.review_flow import flow_actions
+from app.tasks import run_export
+from models.base import as_local_naive
 
 from .lookup import LookupField
 
@@ -242,6 +256,12 @@ class ScopedModelView(ModelView):
         widgets = self._show(pk)
         return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
                                     related_views=self._related_views, item=item, **self.show_context(item))
+
+    def prefill_form(self, form, pk):
+        # aware UTC datetimes are edited as Beijing wall-clock time (saved back the same way)
+        for field in form:
+            if isinstance(field.data, datetime):
+                field.data = as_local_naive(field.data)
 
     # --- service errors as form-level messages ------------------------------------
     def prepare(self, item, is_created: bool) -> None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    request,
+    send_file,
+    url_for,
+)
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _l
 

@@ -10,14 +10,22 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional
 
 from app.extensions import db
+from app.masking import mask_id_number, mask_phone
 from app.security import current_user, org_scope_clause
 from app.services import members as svc
 from app.services.errors import DomainError, MemberInvalidError
 from app.services.exports import ExportField
 from app.services.review_flow import actions_from, trail_of
-from app.masking import mask_id_number, mask_phone
 from app.validators import parse_resident_id, validate_chinese_name, validate_mobile
-from models.members import CERT_FLOW, CertStatus, Gender, IdType, Member, MembershipStatus, MemberTransfer
+from models.members import (
+    CERT_FLOW,
+    CertStatus,
+    Gender,
+    IdType,
+    Member,
+    MembershipStatus,
+    MemberTransfer,
+)
 from models.organizations import Org, OrgLevel, Unit
 
 from .base import ReviewFlowMixin, ScopedInterface, ScopedModelView, scope_rel
@@ -90,6 +98,7 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
 
     # --- form hooks -------------------------------------------------------------
     def prefill_form(self, form, pk):
+        super().prefill_form(form, pk)
         # The edit form must not show the raw phone to a role that may not unmask it.
         if not self.appbuilder.sm.has_access("can_unmask", self.class_permission_name):
             form.phone.data = ""

@@ -8,11 +8,11 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
 from app.extensions import db
-from app.security import current_user
 from app.masking import mask_phone
+from app.security import current_user
 from app.services import organizations as svc
-from app.services.exports import ExportField
 from app.services.errors import DomainError
+from app.services.exports import ExportField
 from app.validators import validate_mobile, validate_uscc
 from models.organizations import Org, OrgLevel, Unit, UnitNature
 

@@ -18,10 +18,10 @@ from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from app.forked import forked
 from app.services import audit
 from app.services.errors import DomainError, NotFoundError
 from app.xlsx.cells import text
-from app.forked import forked
 from app.xlsx.reader import is_huge, read_rows, sheet_info
 from app.xlsx.safety import HostileFileError, check_xlsx
 from app.xlsx.writer import SheetSpec, StreamingSheet, header_title

@@ -22,8 +22,8 @@ from models.members import (
     CertStatus,
     IdType,
     Member,
-    MembershipStatus,
     MemberNoCounter,
+    MembershipStatus,
     MemberTransfer,
 )
 from models.organizations import Org, OrgLevel, Unit

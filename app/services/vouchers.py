@@ -19,7 +19,7 @@ from app.database import fast_insert
 from app.masking import mask_name
 from app.services import review_flow
 from app.services.errors import DomainError, NotFoundError
-from models.base import DISPLAY_TZ, utcnow
+from models.base import DISPLAY_TZ, as_aware, utcnow
 from models.members import Member
 from models.organizations import Org
 from models.vouchers import (
@@ -32,6 +32,7 @@ from models.vouchers import (
     ClaimLimit,
     Coupon,
     CouponAuthorization,
+    Merchant,
     Prize,
     Voucher,
     VoucherStatus,
@@ -47,6 +48,74 @@ def money(value) -> Decimal:
 
 def local_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(DISPLAY_TZ).date()
+
+
+# --- merchants, coupons, activities as edited in forms ---------------------------------
+def prepare_merchant(merchant) -> None:
+    """Raises: DomainError on a bad mobile."""
+    from app.validators import ValidationError, validate_mobile
+
+    if merchant.mobile:
+        try:
+            merchant.mobile = validate_mobile(merchant.mobile)
+        except ValidationError as err:
+            raise DomainError(str(err)) from None
+
+
+def prepare_coupon(session: Session, coupon: Coupon) -> None:
+    """Rules: quantity ≥ what prizes already took; valid-from ≤ valid-to; face value in fen.
+
+    Raises:
+        DomainError.
+    """
+    if not coupon.quantity or coupon.quantity <= 0:
+        raise DomainError("发行数量须大于0")
+    if coupon.quantity < (coupon.allocated or 0):
+        raise DomainError(f"发行数量不能少于已分配给活动的 {coupon.allocated} 张")
+    if coupon.valid_from and coupon.valid_to and coupon.valid_from > coupon.valid_to:
+        raise DomainError("有效期开始日期不能晚于结束日期")
+    if coupon.face_value is None or Decimal(coupon.face_value) <= 0:
+        raise DomainError("面值须大于0")
+    coupon.face_value = money(coupon.face_value)
+    coupon.org_id = session.scalar(select(Merchant.org_id).where(Merchant.id == coupon.merchant_id))
+
+
+def prepare_activity(activity: Activity, *, is_created: bool) -> None:
+    """Rules: editable only as 草稿 / 驳回; start later than now; end after start; N ≥ 1.
+
+    Raises:
+        DomainError.
+    """
+    if not is_created and activity.status not in (ActivityStatus.DRAFT, ActivityStatus.REJECTED):
+        raise DomainError("活动提交审核后不能再编辑")
+    activity.start_at, activity.end_at = as_aware(activity.start_at), as_aware(activity.end_at)
+    if activity.start_at is None or activity.end_at is None:
+        raise DomainError("请填写活动开始和结束时间")
+    if activity.start_at <= utcnow():
+        raise DomainError("活动开始时间须晚于当前时间")
+    if activity.end_at <= activity.start_at:
+        raise DomainError("活动结束时间须晚于开始时间")
+    if activity.claim_limit == ClaimLimit.DAILY and (activity.claims_per_day or 0) < 1:
+        raise DomainError("每天可领取次数至少为1")
+
+
+def check_activity_deletable(activity: Activity) -> None:
+    """After submission an activity can be closed but never deleted.
+
+    Raises:
+        DomainError.
+    """
+    if activity.status != ActivityStatus.DRAFT:
+        raise DomainError("活动已提交审核，不能删除（可在审核通过后关闭）")
+
+
+def activity_counts(session: Session, activity_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """报名人数 (claims), 参与人数 (distinct members), 核销数 per activity, in one query."""
+    rows = session.execute(
+        select(Voucher.activity_id, func.count(Voucher.member_id), func.count(func.distinct(Voucher.member_id)),
+               func.count(Voucher.redeemed_at))
+        .where(Voucher.activity_id.in_(activity_ids)).group_by(Voucher.activity_id))
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
 # --- prizes ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ def open_activity(ctx):
         merchant = Merchant(org_id=union.id, name="测试商家", mobile="13800138000", online=True)
         ctx.add(merchant)
         ctx.flush()
-        coupon = Coupon(merchant_id=merchant.id, title="满100减20", name="代金券", quantity=quantity + 10,
+        coupon = Coupon(merchant_id=merchant.id, org_id=union.id, title="满100减20", name="代金券", quantity=quantity + 10,
                         valid_from=date.today(), valid_to=date.today() + timedelta(days=30),
                         face_value=vouchers.money("20"), enabled=True)
         ctx.add(coupon)

@@ -60,7 +60,7 @@ def test_activity_review_refuses_self_approval_and_keeps_trail(ctx):
 
     from models.vouchers import Coupon
 
-    coupon = Coupon(merchant_id=merchant.id, title="券", name="券", quantity=5, valid_from=date.today(),
+    coupon = Coupon(merchant_id=merchant.id, org_id=union.id, title="券", name="券", quantity=5, valid_from=date.today(),
                     valid_to=date.today(), face_value=vouchers.money(5), enabled=True)
     ctx.add(coupon)
     ctx.commit()
