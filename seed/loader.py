@@ -48,6 +48,7 @@ def seed_demo(session, *, members: int = 2000, seed: int = 20261122) -> str:
         units = _seed_units(session, rng, orgs["bases"])
         _seed_members(session, rng, orgs["bases"], units, count)
         _seed_accounts(session, orgs)
+        _seed_welfare(session, orgs)
     audit.record(session, "action", summary=f"载入演示数据：{count} 名会员")
     session.commit()
     return f"seeded orgs={1 + len(orgs['counties']) + len(orgs['bases'])} units={len(units)} members={count}"
@@ -130,3 +131,37 @@ def _seed_accounts(session, orgs):
             user.org_id = binding[bound].id
     session.commit()
 
+
+
+def _seed_welfare(session, orgs):
+    """One merchant with a coupon, an approved and opened claim activity, one draft."""
+    from datetime import date, timedelta
+
+    from app.services import vouchers
+    from models.base import utcnow
+    from models.security import AppUser
+    from models.vouchers import Activity, Coupon, Merchant
+
+    union = orgs["bases"][0]
+    merchant = Merchant(org_id=union.id, name="黄浦职工超市", contact="李经理", mobile="13912340000",
+                        service_type="超市", address="上海市黄浦区某路1号", online=True)
+    session.add(merchant)
+    session.flush()
+    coupon = Coupon(merchant_id=merchant.id, org_id=union.id, title="满100减20", name="职工专享代金券",
+                    quantity=500, valid_from=date.today(), valid_to=date.today() + timedelta(days=60),
+                    face_value=vouchers.money("20"), usage_condition="单笔满100元可用", enabled=True)
+    session.add(coupon)
+    start = utcnow() + timedelta(hours=1)
+    approved = Activity(org_id=union.id, title="新春职工领券", start_at=start, end_at=start + timedelta(days=30),
+                        content="每位会员限领一张")
+    draft = Activity(org_id=union.id, title="夏季清凉领券（草稿）", start_at=start + timedelta(days=90),
+                     end_at=start + timedelta(days=120))
+    session.add_all([approved, draft])
+    session.commit()
+    vouchers.add_prize(session, approved.id, coupon.id, 200)
+    submitter = session.query(AppUser).filter_by(username="base_admin").one()
+    reviewer = session.query(AppUser).filter_by(username="county_admin").one()
+    vouchers.review_activity(session, approved.id, "submit", actor=submitter)
+    vouchers.review_activity(session, approved.id, "approve", actor=reviewer)
+    vouchers.generate_vouchers(session, approved.id)
+    vouchers.operate_activity(session, approved.id, "open", actor=submitter)
