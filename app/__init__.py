@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
         register_views(appbuilder)
 
     _limit_api_login(app, appbuilder)
+    app.before_request(_refuse_nul_bytes)
     app.before_request(enforce_idle_timeout)
     app.jinja_env.filters["localtime"] = _localtime
 
@@ -60,6 +61,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _refuse_nul_bytes():
+    """A NUL byte in a parameter is never legitimate (PostgreSQL rejects it): answer 400."""
+    from flask import abort, request
+
+    if b"%00" in request.query_string.lower() or any("\x00" in v for v in request.form.values()):
+        abort(400)
 
 
 def _limit_api_login(app, appbuilder) -> None:

@@ -79,3 +79,23 @@ def test_filtering_by_time_uses_beijing_time(client_as, ctx):
     assert response.status_code == 200 and latest.summary in response.get_data(as_text=True)
     html = client.get(f"/auditlogview/list/?_flt_1_at={after}").get_data(as_text=True)
     assert "记录数目:</strong> 0" in html  # nothing is newer than an hour from now
+
+
+def test_sorting_by_a_property_or_forged_column_is_ignored(client_as):
+    client = client_as("county_admin")
+    for url in ("/memberview/list/?_oc_MemberView=id_number_masked&_od_MemberView=asc",
+                "/memberview/list/?_oc_MemberView=__class__&_od_MemberView=desc",
+                "/activityview/list/?_oc_ActivityView=claim_count&_od_ActivityView=asc"):
+        assert client.get(url).status_code == 200, url
+    html = client.get("/memberview/list/").get_data(as_text=True)
+    assert "_oc_MemberView=name" in html and "_oc_MemberView=id_number_masked" not in html
+
+
+def test_forged_list_parameters_never_give_a_500(client_as):
+    client = client_as("city_admin")
+    for view in ("memberview", "unitview", "activityview", "datajobview"):
+        for query in ("_flt_0_unit=abc", "_flt_1_created_at=notadate", "page_MemberView=-5", "_flt_0_status=%00",
+                      "_flt_9_name=x", "psize_MemberView=100000"):
+            assert client.get(f"/{view}/list/?{query}").status_code < 500, (view, query)
+    assert client.get("/memberview/export/?_flt_0_unit=abc").status_code < 500
+    assert client.get("/memberview/show/abc").status_code == 404

@@ -33,7 +33,9 @@ from flask_appbuilder.models.sqla.filters import (
 )
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.exceptions import ApplyFilterException
 from flask_appbuilder.urltools import get_filter_args
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -94,6 +96,9 @@ class ScopedInterface(SQLAInterface):
 
     def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
               select_columns=None, outer_default_load=False):
+        if order_column and order_column.split(".")[0] not in self.list_columns:
+            order_column = ""  # a forged or property sort parameter: default order, never a 500
+        page = max(page or 0, 0) if page is not None else None  # forged negative pages
         count = self.query_count(None, filters)
         pks = [row[0] for row in self._pk_query(filters, order_column, order_direction, page, page_size)]
         if not pks:
@@ -148,6 +153,10 @@ class ScopedModelView(ModelView):
         if self.scope_column:
             self.base_filters = [[self.scope_column, FilterInOrgScope, current_user], *(self.base_filters or [])]
         self.method_permission_name = {"lookup": "list", **(self.method_permission_name or {})}
+        if self.order_columns is None and self.list_columns:
+            # sortable headers only for stored columns (properties and relations are not)
+            self.order_columns = [c for c in self.list_columns if c in self.datamodel.list_columns
+                                  and not self.datamodel.is_relation(c)]
         if not self.export_fields:
             self.exclude_route_methods = {*(self.exclude_route_methods or ()), "export"}
         self.formatters_columns = {
@@ -202,10 +211,15 @@ class ScopedModelView(ModelView):
     @has_access
     def export(self):
         """Small lists download at once; large ones become an export job (采集任务)."""
-        query = self.export_query()
-        limit = current_app.config["EXPORT_SYNC_MAX_ROWS"]
+        try:
+            query = self.export_query()
+            too_many = query.order_by(None).limit(current_app.config["EXPORT_SYNC_MAX_ROWS"] + 1).count()
+        except (ApplyFilterException, SQLAlchemyError):
+            db.session.rollback()
+            flash("筛选条件无效，请重新设置后再导出", "danger")
+            return redirect(url_for(f"{self.endpoint}.list"))
         title = str(self.list_title)
-        if query.order_by(None).limit(limit + 1).count() > limit:
+        if too_many > current_app.config["EXPORT_SYNC_MAX_ROWS"]:
             job = exports.create_export_job(db.session, actor=current_user(), view_name=self.class_permission_name,
                                             title=title, args=request.args.to_dict(flat=False))
             run_export.delay(job.id)  # after the commit in create_export_job
