@@ -50,3 +50,16 @@ def test_me_api_returns_own_record_masked(app, ctx):
 def test_openapi_spec_lists_the_apis(client_as):
     spec = client_as("county_admin").get("/api/v1/_openapi").json
     assert "/api/v1/member/" in spec["paths"] and "/api/v1/me/" in spec["paths"]
+
+
+def test_me_api_for_an_unbound_member_account_is_a_json_404(app, ctx):
+    from tests.factories import make_user
+
+    user = make_user(ctx, "会员")
+    assert user.member_id is None
+    client = app.test_client()
+    response = client.post("/api/v1/security/login", json={"username": user.username, "password": "Union@2026demo",
+                                                           "provider": "db", "refresh": False})
+    headers = {"Authorization": f"Bearer {response.json['access_token']}"}
+    body = client.get("/api/v1/me/", headers=headers)
+    assert body.status_code == 404 and body.json == {"code": "not_bound", "message": "该账户未绑定会员"}

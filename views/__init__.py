@@ -8,6 +8,7 @@ from .audit import AuditLogView
 from .imports import DataJobView
 from .members import MemberView
 from .organizations import OrgTreeView, OrgView, UnitView
+from .voucher_api import MemberVoucherApi
 from .vouchers import ActivityView, CouponView, MerchantView
 
 
@@ -31,3 +32,4 @@ def register_views(appbuilder) -> None:
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
     appbuilder.add_api(MemberApi)
     appbuilder.add_api(MeApi)
+    appbuilder.add_api(MemberVoucherApi)

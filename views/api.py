@@ -1,7 +1,7 @@
 """REST APIs (JWT): scoped like the views; personal data only masked."""
 from __future__ import annotations
 
-from flask import g
+from flask import g, jsonify, make_response
 from flask_appbuilder.api import BaseApi, ModelRestApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
@@ -13,6 +13,11 @@ from .base import ScopedInterface
 
 _MEMBER_COLUMNS = ["id", "member_no", "name", "gender", "birth_date", "id_number_masked", "phone_masked",
                    "org.name", "unit.name", "status", "cert_status"]
+
+
+def json_error(status: int, code: str, message: str):
+    """Every API refusal: a JSON body with a stable code and a Chinese message."""
+    return make_response(jsonify(code=code, message=message), status)
 
 
 def _api_user():
@@ -55,7 +60,7 @@ class MeApi(BaseApi):
         user = _api_user()
         member = db.session.get(Member, user.member_id) if user is not None and user.member_id else None
         if member is None:
-            return self.response(404, code="not_bound", message="该账户未绑定会员")
+            return json_error(404, "not_bound", "该账户未绑定会员")
         return self.response(200, result={
             "member_no": member.member_no, "name": member.name, "id_number": member.id_number_masked,
             "phone": member.phone_masked, "org": member.org.name, "status": member.status,

@@ -26,6 +26,7 @@ from flask import (
 from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.baseviews import expose
+from flask_appbuilder.exceptions import ApplyFilterException
 from flask_appbuilder.models.sqla.filters import (
     FilterStartsWith,
     SQLAFilterConverter,
@@ -33,11 +34,10 @@ from flask_appbuilder.models.sqla.filters import (
 )
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
-from flask_appbuilder.exceptions import ApplyFilterException
 from flask_appbuilder.urltools import get_filter_args
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db

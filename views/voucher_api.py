@@ -1,0 +1,117 @@
+"""会员端 voucher API (JWT): open activities of the member's scope, claim, own vouchers.
+
+Every refusal is a JSON body ``{"code": …, "message": …}`` with a stable code.
+"""
+from __future__ import annotations
+
+from flask import g
+from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.security.decorators import protect
+from sqlalchemy import select
+
+from app.extensions import db
+from app.services import vouchers as svc
+from app.services.errors import DomainError
+from models.base import utcnow
+from models.members import Member
+from models.vouchers import Activity, ActivityRunStatus, ActivityStatus, Voucher
+
+from .api import json_error
+
+_STATUS = {"not_found": 404, "sold_out": 409, "limit_reached": 409, "activity_closed": 409}
+
+
+def _member():
+    user = getattr(g, "user", None)
+    return db.session.get(Member, user.member_id) if user is not None and user.member_id else None
+
+
+class MemberVoucherApi(BaseApi):
+    """Member self-service: activities, claims, own vouchers."""
+
+    resource_name = "member-vouchers"
+    openapi_spec_tag = "Member self-service"
+
+    def _refuse(self, err: DomainError):
+        return json_error(_STATUS.get(err.code, 400), err.code, err.message)
+
+    @expose("/activities", methods=["GET"])
+    @protect()
+    @safe
+    def activities(self):
+        """Open activities the member may join.
+        ---
+        get:
+          responses:
+            200:
+              description: activities with remaining vouchers
+            404:
+              description: the account is not bound to a member
+        """
+        member = _member()
+        if member is None:
+            return json_error(404, "not_bound", "该账户未绑定会员")
+        now = utcnow()
+        rows = db.session.scalars(select(Activity).where(
+            Activity.status == ActivityStatus.APPROVED, Activity.run_status == ActivityRunStatus.OPEN,
+            Activity.end_at >= now)).all()
+        visible = [a for a in rows if svc.member_may_join(db.session, a, member)]
+        return self.response(200, result=[{
+            "id": a.id, "title": a.title, "start_at": a.start_at.isoformat(), "end_at": a.end_at.isoformat(),
+            "claim_limit": a.claim_limit, "claims_per_day": a.claims_per_day} for a in visible])
+
+    @expose("/activities/<int:activity_id>/claim", methods=["POST"])
+    @protect()
+    @safe
+    def claim(self, activity_id):
+        """Claim one voucher within the activity's limit.
+        ---
+        post:
+          parameters:
+          - in: path
+            name: activity_id
+            schema:
+              type: integer
+          responses:
+            201:
+              description: the claimed voucher
+            404:
+              description: no such activity for this member (code not_found)
+            409:
+              description: sold_out, limit_reached or activity_closed
+        """
+        member = _member()
+        if member is None:
+            return json_error(404, "not_bound", "该账户未绑定会员")
+        try:
+            voucher = svc.claim_voucher(db.session, activity_id, member.id)
+        except DomainError as err:
+            return self._refuse(err)
+        return self.response(201, result=_voucher_json(voucher))
+
+    @expose("/mine", methods=["GET"])
+    @protect()
+    @safe
+    def mine(self):
+        """The member's vouchers with their status (未使用 / 已核销 / 已过期).
+        ---
+        get:
+          responses:
+            200:
+              description: own vouchers, newest first
+        """
+        member = _member()
+        if member is None:
+            return json_error(404, "not_bound", "该账户未绑定会员")
+        vouchers = db.session.scalars(select(Voucher).where(Voucher.member_id == member.id)
+                                      .order_by(Voucher.id.desc())).all()
+        return self.response(200, result=[_voucher_json(v) for v in vouchers])
+
+
+def _voucher_json(voucher: Voucher) -> dict:
+    return {"code": voucher.code, "status": voucher.status, "status_label": voucher.status_label,
+            "coupon": voucher.coupon.title, "face_value": str(svc.money(voucher.coupon.face_value)),
+            "expires_on": voucher.expires_on.isoformat(),
+            "claimed_at": voucher.claimed_at.isoformat() if voucher.claimed_at else None}
+
+
