@@ -84,16 +84,30 @@ def org_in_scope(session, org_id, user) -> bool:
     return session.execute(select(true()).where(Org.id == org_id, Org.id.in_(ids))).first() is not None
 
 
-class FilterInOrgScope(BaseFilter):
-    """FAB base filter: ``[["org_id", FilterInOrgScope, current_user]]``."""
+class FilterInScope(BaseFilter):
+    """FAB base filter for rows owned by an org *or* a merchant, whichever the user's scope
+    kind names: ``[["org_id", FilterInScope, ScopeArgs("merchant_id")]]``."""
 
     name = "在权限范围内"
-    arg_name = "org_scope"
+    arg_name = "scope"
 
     def apply(self, query, value):
-        user = value() if callable(value) else value
-        column = getattr(self.model, self.column_name)
-        return query.filter(org_scope_clause(column, user))
+        user, merchant_column = value()
+        if scope_kind(user) == ScopeKind.OWN_MERCHANT and merchant_column:
+            merchant_id = getattr(user, "merchant_id", None)
+            column = getattr(self.model, merchant_column)
+            return query.filter(column == merchant_id if merchant_id else false())
+        return query.filter(org_scope_clause(getattr(self.model, self.column_name), user))
+
+
+class ScopeArgs:
+    """The value of a FilterInScope: the current user and the model's merchant column."""
+
+    def __init__(self, merchant_column: str | None = None):
+        self.merchant_column = merchant_column
+
+    def __call__(self):
+        return current_user(), self.merchant_column
 
 
 def user_has_permission(user, permission: str, view_name: str) -> bool:

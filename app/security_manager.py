@@ -32,7 +32,7 @@ from models.audit import AuditEvent
 from models.base import utcnow
 from models.security import AppUser
 
-_BINDING = ["org", "member"]
+_BINDING = ["org", "member", "merchant"]
 
 
 class AppUserDBModelView(UserDBModelView):
@@ -44,7 +44,8 @@ class AppUserDBModelView(UserDBModelView):
     add_columns = UserDBModelView.add_columns + _BINDING
     edit_columns = UserDBModelView.edit_columns + _BINDING
     search_columns = ["username", "first_name", "email", "active", "roles", "org"]
-    label_columns = {"org": _l("Organization"), "member": _l("Member"), "locked_until": _l("Locked until")}
+    label_columns = {"org": _l("Organization"), "member": _l("Member"), "merchant": _l("Merchant"),
+                     "locked_until": _l("Locked until")}
 
 
 class UnionSecurityManager(SecurityManager):

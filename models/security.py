@@ -15,4 +15,6 @@ class AppUser(User):
     org = relationship("Org")
     member_id = Column(Integer, ForeignKey("member.id"), nullable=True)
     member = relationship("Member")
+    merchant_id = Column(Integer, ForeignKey("merchant.id"), nullable=True)  # 商家管理员's merchant
+    merchant = relationship("Merchant")
     locked_until = Column(UTCDateTime, nullable=True)

@@ -165,3 +165,6 @@ def _seed_welfare(session, orgs):
     vouchers.review_activity(session, approved.id, "approve", actor=reviewer)
     vouchers.generate_vouchers(session, approved.id)
     vouchers.operate_activity(session, approved.id, "open", actor=submitter)
+    manager = session.query(AppUser).filter_by(username="merchant").one()
+    manager.merchant_id = merchant.id
+    session.commit()

@@ -8,6 +8,7 @@ from .audit import AuditLogView
 from .imports import DataJobView
 from .members import MemberView
 from .organizations import OrgTreeView, OrgView, UnitView
+from .redeem import RedeemView
 from .voucher_api import MemberVoucherApi
 from .vouchers import ActivityView, CouponView, MerchantView
 
@@ -28,6 +29,8 @@ def register_views(appbuilder) -> None:
                         category="Welfare", category_label=welfare, category_icon="fa-gift")
     appbuilder.add_view(CouponView, "Coupons", label=_l("Coupons"), icon="fa-ticket", category="Welfare")
     appbuilder.add_view(ActivityView, "Activities", label=_l("Activities"), icon="fa-bullhorn", category="Welfare")
+    appbuilder.add_view(RedeemView, "Redeem vouchers", label=_l("Redeem vouchers"), icon="fa-qrcode",
+                        category="Welfare")
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
     appbuilder.add_api(MemberApi)

@@ -6,7 +6,7 @@ from flask_appbuilder.api import BaseApi, ModelRestApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from app.extensions import db
-from app.security import FilterInOrgScope, current_user, scope_kind
+from app.security import FilterInScope, ScopeArgs, current_user, scope_kind
 from models.members import Member
 
 from .base import ScopedInterface
@@ -30,7 +30,7 @@ class MemberApi(ModelRestApi):
     resource_name = "member"
     datamodel = ScopedInterface(Member)
     include_route_methods = {"get", "get_list", "info"}
-    base_filters = [["org_id", FilterInOrgScope, _api_user]]
+    base_filters = [["org_id", FilterInScope, ScopeArgs()]]
     list_columns = show_columns = _MEMBER_COLUMNS
     search_columns = ["name", "member_no", "status", "cert_status"]
     order_columns = ["id", "name", "member_no"]

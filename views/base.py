@@ -41,7 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.security import FilterInOrgScope, current_user, org_scope_clause
+from app.security import FilterInScope, ScopeArgs, current_user, org_scope_clause
 from app.services import exports, imports
 from app.services.errors import DomainError
 from app.services.review_flow import flow_actions
@@ -122,15 +122,16 @@ def display_value(value):
     return value
 
 
-def scope_rel(column: str = "org_id", *extra):
-    """A ``*_query_rel_fields`` entry: related rows inside the current user's org scope."""
-    return [[column, FilterInOrgScope, current_user], *extra]
+def scope_rel(column: str = "org_id", *extra, merchant_column: str | None = None):
+    """A ``*_query_rel_fields`` entry: related rows inside the current user's scope."""
+    return [[column, FilterInScope, ScopeArgs(merchant_column)], *extra]
 
 
 class ScopedModelView(ModelView):
     """ModelView whose every read and write path is limited to the user's scope."""
 
     scope_column: str | None = "org_id"
+    merchant_column: str | None = None  # rows a 商家管理员 may see: this column = his merchant
     list_template = "union/list.html"
     show_template = "union/show.html"
     page_size = 20
@@ -151,7 +152,8 @@ class ScopedModelView(ModelView):
 
     def __init__(self, **kwargs):
         if self.scope_column:
-            self.base_filters = [[self.scope_column, FilterInOrgScope, current_user], *(self.base_filters or [])]
+            self.base_filters = [[self.scope_column, FilterInScope, ScopeArgs(self.merchant_column)],
+                                 *(self.base_filters or [])]
         self.method_permission_name = {"lookup": "list", **(self.method_permission_name or {})}
         if self.order_columns is None and self.list_columns:
             # sortable headers only for stored columns (properties and relations are not)

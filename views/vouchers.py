@@ -34,6 +34,7 @@ class MerchantView(ScopedModelView):
     """商家: managed by the unions of the user's scope; 上线 / 下线."""
 
     datamodel = ScopedInterface(Merchant)
+    merchant_column = "id"
     list_title = show_title = add_title = edit_title = _l("Merchants")
     list_columns = ["name", "type_label", "service_type", "contact", "mobile", "org", "online"]
     search_columns = ["name", "type", "service_type", "online", "org"]
@@ -74,6 +75,7 @@ class CouponView(ScopedModelView):
     """优惠券 of the merchants in scope."""
 
     datamodel = ScopedInterface(Coupon)
+    merchant_column = "merchant_id"
     list_title = show_title = add_title = edit_title = _l("Coupons")
     list_columns = ["title", "merchant", "face_value", "quantity", "remaining", "valid_from", "valid_to", "enabled"]
     search_columns = ["title", "name", "merchant", "enabled", "valid_to"]
@@ -84,7 +86,7 @@ class CouponView(ScopedModelView):
                      "quantity": _l("Quantity"), "allocated": _l("Allocated"), "remaining": _l("Remaining"),
                      "valid_from": _l("Valid from"), "valid_to": _l("Valid to"), "face_value": _l("Face value"),
                      "usage_condition": _l("Usage condition"), "intro": _l("Introduction"), "enabled": _l("Enabled")}
-    add_form_query_rel_fields = edit_form_query_rel_fields = {"merchant": scope_rel()}
+    add_form_query_rel_fields = edit_form_query_rel_fields = {"merchant": scope_rel(merchant_column="id")}
     base_order = ("id", "desc")
 
     def prepare(self, item, is_created):
