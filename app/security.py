@@ -108,14 +108,3 @@ class ScopeArgs:
 
     def __call__(self):
         return current_user(), self.merchant_column
-
-
-def user_has_permission(user, permission: str, view_name: str) -> bool:
-    """Whether one of the user's roles holds ``permission`` on ``view_name``."""
-    if user is None:
-        return False
-    for role in user.roles:
-        for pv in role.permissions:
-            if pv.permission and pv.view_menu and pv.permission.name == permission and pv.view_menu.name == view_name:
-                return True
-    return False

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.services import vouchers
 from models.security import AppUser
 from models.vouchers import Coupon, Merchant, Voucher
-from tests.factories import base_of, county, make_member
+from tests.factories import make_member
 from tests.vouchers.conftest import later
 
 
