@@ -1,10 +1,11 @@
 """普惠活动 views: merchants, coupons, claim activities (review, open/close, 生成券码, 处理轨迹)."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from wtforms import SelectField
 
 from app.extensions import db
@@ -22,6 +23,7 @@ from models.vouchers import (
     ActivityStatus,
     ClaimLimit,
     Coupon,
+    CouponAuthorization,
     Merchant,
     MerchantType,
 )
@@ -89,10 +91,41 @@ class CouponView(ScopedModelView):
     add_form_query_rel_fields = edit_form_query_rel_fields = {"merchant": scope_rel(merchant_column="id")}
     base_order = ("id", "desc")
 
+    method_permission_name = {"authorize": "edit"}
+
     def prepare(self, item, is_created):
         if item.merchant is not None:
             item.merchant_id = item.merchant.id
         svc.prepare_coupon(db.session, item)
+
+    def _merchants_in_scope(self):
+        return db.session.scalars(select(Merchant).where(org_scope_clause(Merchant.org_id, current_user()))
+                                  .order_by(Merchant.name)).all()
+
+    def show_context(self, item):
+        authorized = db.session.scalars(select(Merchant).join(
+            CouponAuthorization, CouponAuthorization.merchant_id == Merchant.id)
+            .where(CouponAuthorization.coupon_id == item.id)).all()
+        can = self.appbuilder.sm.has_access("can_edit", self.class_permission_name)
+        return {"authorized_merchants": authorized,
+                "authorize_choices": [m for m in self._merchants_in_scope() if m.id != item.merchant_id
+                                      and m not in authorized] if can else []}
+
+    @expose("/authorize/<pk>", methods=["POST"])
+    @has_access
+    def authorize(self, pk):
+        coupon = self.scoped_item(pk)
+        merchant = db.session.scalar(select(Merchant).where(
+            Merchant.id == int(request.form.get("merchant_id") or 0),
+            org_scope_clause(Merchant.org_id, current_user())))
+        try:
+            if merchant is None:
+                raise DomainError("请选择管辖范围内的商家")
+            svc.authorize_coupon(db.session, coupon, merchant)
+            flash(f"已授权「{merchant.name}」核销此券", "success")
+        except DomainError as err:
+            flash(err.message, "danger")
+        return redirect(url_for(".show", pk=coupon.id))
 
 
 RUN_ACTIONS = {action for (_status, action) in ACTIVITY_RUN_FLOW}
@@ -124,7 +157,7 @@ class ActivityView(ReviewFlowMixin, ScopedModelView):
     formatters_columns = {"type": lambda v: "领券活动"}
     base_order = ("id", "desc")
     review_flow = {**ACTIVITY_FLOW, **ACTIVITY_RUN_FLOW}
-    method_permission_name = {"generate": "generate"}
+    method_permission_name = {"generate": "generate", "prize": "edit"}
 
     def prepare(self, item, is_created):
         if is_created:
@@ -152,8 +185,30 @@ class ActivityView(ReviewFlowMixin, ScopedModelView):
             flash(err.message, "danger")
         return redirect(url_for(".show", pk=activity.id))
 
+    @expose("/prize/<pk>", methods=["POST"])
+    @has_access
+    def prize(self, pk):
+        """奖品: add a coupon and quantity while the activity is still editable."""
+        activity = self.scoped_item(pk)
+        try:
+            coupon_id, quantity = int(request.form.get("coupon_id") or 0), int(request.form.get("quantity") or 0)
+            coupon = db.session.scalar(select(Coupon).where(Coupon.id == coupon_id,
+                                                            org_scope_clause(Coupon.org_id, current_user())))
+            if coupon is None:
+                raise DomainError("请选择管辖范围内的优惠券")
+            svc.add_prize(db.session, activity.id, coupon.id, quantity)
+            flash(f"已添加奖品：{coupon.title} × {quantity}", "success")
+        except ValueError:
+            flash("奖品数量须为整数", "danger")
+        except DomainError as err:
+            db.session.rollback()
+            flash(err.message, "danger")
+        return redirect(url_for(".show", pk=activity.id))
+
     def show_context(self, item):
         sm = self.appbuilder.sm
+        editable = item.status in (ActivityStatus.DRAFT, ActivityStatus.REJECTED) and sm.has_access(
+            "can_edit", self.class_permission_name)
         allowed = [a for a in actions_from(ACTIVITY_FLOW, item.status) + (
             actions_from(ACTIVITY_RUN_FLOW, item.run_status) if item.status == ActivityStatus.APPROVED else [])
             if sm.has_access(f"can_{self.review_flow[next(k for k in self.review_flow if k[1] == a)].permission}",
@@ -168,6 +223,9 @@ class ActivityView(ReviewFlowMixin, ScopedModelView):
             "activity_counts": {"报名人数": claims, "参与人数": members, "核销数": redeemed},
             "can_generate": item.status == ActivityStatus.APPROVED and not item.vouchers_generated
             and sm.has_access("can_generate", self.class_permission_name),
+            "prizes": item.prizes,
+            "prize_coupons": db.session.scalars(select(Coupon).where(
+                org_scope_clause(Coupon.org_id, current_user()), Coupon.enabled.is_(True))).all() if editable else [],
         }
 
     @expose("/list/")

@@ -118,6 +118,21 @@ def activity_counts(session: Session, activity_ids: list[int]) -> dict[int, tupl
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
+def authorize_coupon(session: Session, coupon: Coupon, merchant: Merchant) -> None:
+    """授权: ``merchant`` may redeem ``coupon`` too (idempotent).
+
+    Raises:
+        DomainError: the coupon's own merchant.
+    """
+    if merchant.id == coupon.merchant_id:
+        raise DomainError("优惠券所属商家本就可以核销")
+    exists_already = session.scalar(select(CouponAuthorization.id).where(
+        CouponAuthorization.coupon_id == coupon.id, CouponAuthorization.merchant_id == merchant.id))
+    if not exists_already:
+        session.add(CouponAuthorization(coupon_id=coupon.id, merchant_id=merchant.id))
+    session.commit()
+
+
 # --- prizes ------------------------------------------------------------------------
 def add_prize(session: Session, activity_id: int, coupon_id: int, quantity: int) -> Prize:
     """Promise ``quantity`` of a coupon to an activity still being edited.

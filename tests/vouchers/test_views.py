@@ -119,3 +119,47 @@ def test_editing_a_draft_keeps_its_times(client_as, ctx):
     ctx.expire_all()
     saved = ctx.get(Activity, activity.id)
     assert saved.title == "时间往返改" and saved.start_at == start
+
+
+def test_prizes_are_added_on_the_activity_page_within_stock_and_scope(client_as, ctx):
+    union = base_of(ctx, county(ctx, 0), 0)
+    _merchant_row, coupon = _merchant(ctx, union, "奖品商家")
+    _other, foreign_coupon = _merchant(ctx, base_of(ctx, county(ctx, 1)), "外区奖品商家")
+    activity = Activity(org_id=union.id, title="奖品测试", start_at=utcnow() + timedelta(hours=3),
+                        end_at=utcnow() + timedelta(days=2))
+    ctx.add(activity)
+    ctx.commit()
+    client = client_as("base_admin")
+    html = client.get(f"/activityview/show/{activity.id}").get_data(as_text=True)
+    assert "prize-form" in html and coupon.title in html and "外区奖品商家" not in html
+    html = client.post(f"/activityview/prize/{activity.id}", data={"coupon_id": coupon.id, "quantity": 25},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "优惠券剩余数量不足" in html
+    client.post(f"/activityview/prize/{activity.id}", data={"coupon_id": coupon.id, "quantity": 8})
+    html = client.post(f"/activityview/prize/{activity.id}", data={"coupon_id": foreign_coupon.id, "quantity": 1},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "请选择管辖范围内的优惠券" in html
+    ctx.expire_all()
+    assert [(p.coupon_id, p.quantity) for p in ctx.get(Activity, activity.id).prizes] == [(coupon.id, 8)]
+    assert client_as("auditor").post(f"/activityview/prize/{activity.id}",
+                                     data={"coupon_id": coupon.id, "quantity": 1}).status_code == 403
+
+
+def test_coupon_authorization_in_scope_only(client_as, ctx):
+    from models.vouchers import CouponAuthorization
+
+    union = base_of(ctx, county(ctx, 0), 0)
+    _owner, coupon = _merchant(ctx, union, "授权测试商家")
+    partner, _c = _merchant(ctx, union, "授权伙伴")
+    foreign, _c2 = _merchant(ctx, base_of(ctx, county(ctx, 1)), "外区伙伴")
+    client = client_as("county_admin")
+    html = client.get(f"/couponview/show/{coupon.id}").get_data(as_text=True)
+    assert "authorize-form" in html and "授权伙伴" in html and "外区伙伴" not in html
+    client.post(f"/couponview/authorize/{coupon.id}", data={"merchant_id": partner.id})
+    client.post(f"/couponview/authorize/{coupon.id}", data={"merchant_id": partner.id})
+    html = client.post(f"/couponview/authorize/{coupon.id}", data={"merchant_id": foreign.id},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "请选择管辖范围内的商家" in html
+    rows = ctx.scalars(select(CouponAuthorization.merchant_id).where(CouponAuthorization.coupon_id == coupon.id)).all()
+    assert rows == [partner.id]
+    assert client_as("auditor").post(f"/couponview/authorize/{coupon.id}", data={"merchant_id": partner.id}).status_code == 403
