@@ -154,7 +154,8 @@ class ActivityView(ReviewFlowMixin, ScopedModelView):
         "claim_limit": SelectField(_l("Claim limit"), choices=ClaimLimit.choices()),
         "scope": SelectField(_l("Scope"), choices=ActivityScope.choices()),
     }
-    formatters_columns = {"type": lambda v: "领券活动"}
+    formatters_columns = {"type": lambda v: "领券活动", "claim_limit": ClaimLimit.label_of,
+                          "scope": ActivityScope.label_of}
     base_order = ("id", "desc")
     review_flow = {**ACTIVITY_FLOW, **ACTIVITY_RUN_FLOW}
     method_permission_name = {"generate": "generate", "prize": "edit"}

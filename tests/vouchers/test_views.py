@@ -71,7 +71,7 @@ def test_activity_review_flow_through_the_views(client_as, ctx):
     assert ctx.scalar(select(func.count(Voucher.id)).where(Voucher.activity_id == activity.id)) == 5
     html = county_admin.get(f"/activityview/show/{activity.id}").get_data(as_text=True)
     assert "处理轨迹" in html and "提交审核" in html and "审核通过" in html and "开启" in html
-    assert "报名人数" in html
+    assert "报名人数" in html and "仅限一次" in html and "本工会" in html
     assert "合计" in county_admin.get("/activityview/list/").get_data(as_text=True)
 
 
