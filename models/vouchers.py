@@ -219,7 +219,9 @@ class Voucher(Model):
     __tablename__ = "voucher"
     id = Column(Integer, primary_key=True)
     code = Column(String(14), nullable=False, unique=True)
+    org_id = Column(Integer, ForeignKey("org.id"), nullable=False, index=True)  # the activity's union: scope
     activity_id = Column(Integer, ForeignKey("activity.id"), nullable=False)
+    activity = relationship("Activity")
     prize_id = Column(Integer, ForeignKey("prize.id"), nullable=False)
     coupon_id = Column(Integer, ForeignKey("coupon.id"), nullable=False)
     coupon = relationship("Coupon")
@@ -231,6 +233,7 @@ class Voucher(Model):
     redeemed_merchant_id = Column(Integer, ForeignKey("merchant.id"))
     redeemed_merchant = relationship("Merchant")
     redeemed_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    member = relationship("Member")
     expires_on = Column(Date, nullable=False)
 
     __table_args__ = (
@@ -243,3 +246,9 @@ class Voucher(Model):
     @property
     def status_label(self) -> str:
         return VoucherStatus.label_of(self.status)
+
+    @property
+    def member_masked(self) -> str:
+        from app.masking import mask_name
+
+        return mask_name(self.member.name) if self.member else ""

@@ -53,7 +53,7 @@ ZH = {
     "Direction": "类型", "Kind": "任务类别", "Status": "状态", "Rows (estimated)": "总行数（估算）", "Processed": "已处理",
     "Accepted": "成功", "Created": "新增", "Updated": "更新", "Rejected": "失败", "Message": "信息", "Submitted by": "提交人",
     "Submitted at": "提交时间", "Updated at": "更新时间", "Started at": "开始时间", "Finished at": "完成时间", "File": "文件名",
-    "Welfare activities": "普惠活动", "Redeem vouchers": "券码核销", "Merchants": "商家管理", "Coupons": "优惠券", "Activities": "活动管理",
+    "Welfare activities": "普惠活动", "Vouchers": "券码与核销明细", "Redeem vouchers": "券码核销", "Merchants": "商家管理", "Coupons": "优惠券", "Activities": "活动管理",
     "Merchant name": "商家名称", "Type": "类型", "Service type": "服务类型", "Landline": "座机", "Tags": "标签",
     "Region": "所在区域", "Introduction": "简介", "Settled date": "入驻日期", "Longitude": "经度", "Latitude": "纬度",
     "Online": "是否上线", "Managing union": "管理工会", "Merchant": "商家", "Title": "标题", "Coupon name": "优惠券名称",

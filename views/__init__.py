@@ -10,7 +10,7 @@ from .members import MemberView
 from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView
 from .voucher_api import MemberVoucherApi
-from .vouchers import ActivityView, CouponView, MerchantView
+from .vouchers import ActivityView, CouponView, MerchantView, VoucherView
 
 
 def register_views(appbuilder) -> None:
@@ -29,6 +29,7 @@ def register_views(appbuilder) -> None:
                         category="Welfare", category_label=welfare, category_icon="fa-gift")
     appbuilder.add_view(CouponView, "Coupons", label=_l("Coupons"), icon="fa-ticket", category="Welfare")
     appbuilder.add_view(ActivityView, "Activities", label=_l("Activities"), icon="fa-bullhorn", category="Welfare")
+    appbuilder.add_view(VoucherView, "Vouchers", label=_l("Vouchers"), icon="fa-list", category="Welfare")
     appbuilder.add_view(RedeemView, "Redeem vouchers", label=_l("Redeem vouchers"), icon="fa-qrcode",
                         category="Welfare")
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",

@@ -199,10 +199,14 @@ class ScopedModelView(ModelView):
         return None
 
     # --- export: the filtered list, masked, streamed --------------------------------
+    def request_filters(self):
+        """The scope's base filters joined with the list filters of this request."""
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        return self._filters.get_joined_filters(self._base_filters)
+
     def export_query(self):
         """The list's query (scope + the request's filters) selecting the export fields."""
-        get_filter_args(self._filters, disallow_if_not_in_search=False)
-        filters = self._filters.get_joined_filters(self._base_filters)
+        filters = self.request_filters()
         query = self.datamodel.session.query(*[f.expr for f in self.export_fields]).select_from(self.datamodel.obj)
         for target, onclause in self.export_joins:
             query = query.outerjoin(target, onclause)

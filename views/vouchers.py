@@ -1,7 +1,9 @@
 """普惠活动 views: merchants, coupons, claim activities (review, open/close, 生成券码, 处理轨迹)."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, request, url_for
+import io
+
+from flask import flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _l
@@ -9,11 +11,18 @@ from sqlalchemy import select
 from wtforms import SelectField
 
 from app.extensions import db
+from app.masking import mask_name
 from app.security import current_user, org_scope_clause
+from app.services import exports, imports
 from app.services import vouchers as svc
 from app.services.errors import DomainError
+from app.services.exports import ExportField
 from app.services.review_flow import actions_from, trail_of
 from app.validators import validate_mobile
+from app.xlsx.writer import StreamingSheet
+from models.base import as_local_naive
+from models.members import Member
+from models.security import AppUser
 from models.vouchers import (
     ACTIVITY_FLOW,
     ACTIVITY_RUN_FLOW,
@@ -26,6 +35,8 @@ from models.vouchers import (
     CouponAuthorization,
     Merchant,
     MerchantType,
+    Voucher,
+    VoucherStatus,
 )
 
 from .base import ReviewFlowMixin, ScopedInterface, ScopedModelView, as_list, scope_rel
@@ -241,3 +252,52 @@ class ActivityView(ReviewFlowMixin, ScopedModelView):
                          "核销数": sum(c[2] for c in counts.values())}
         return super().list()
 
+
+
+class VoucherView(ScopedModelView):
+    """券码 and 核销明细: the settlement detail (export) and the per-merchant summary (结算入帐)."""
+
+    datamodel = ScopedInterface(Voucher)
+    merchant_column = "redeemed_merchant_id"  # a merchant settles what it redeemed
+    base_permissions = ["can_list", "can_show", "can_export", "can_settle"]
+    list_title = show_title = _l("Vouchers")
+    list_columns = ["code", "activity", "coupon", "status_label", "member_masked", "claimed_at", "redeemed_at",
+                    "redeemed_merchant"]
+    show_columns = list_columns + ["expires_on"]
+    search_columns = ["activity", "status", "redeemed_at", "claimed_at", "code"]
+    label_columns = {"code": "券码", "activity": "活动", "coupon": "优惠券", "status_label": "状态", "status": "状态",
+                     "member_masked": "会员", "claimed_at": "领取时间", "redeemed_at": "核销时间",
+                     "redeemed_merchant": "核销商家", "expires_on": "有效期至"}
+    base_order = ("id", "desc")
+    lookup_columns = {"activity": (Activity, "org_id", ())}
+    export_fields = (
+        ExportField("券码", Voucher.code), ExportField("活动", Activity.title), ExportField("优惠券", Coupon.title),
+        ExportField("会员", Member.name, mask_name), ExportField("领取时间", Voucher.claimed_at, as_local_naive),
+        ExportField("核销时间", Voucher.redeemed_at, as_local_naive), ExportField("核销商家", Merchant.name),
+        ExportField("核销人", AppUser.username), ExportField("面值", Coupon.face_value, svc.money),
+        ExportField("状态", Voucher.status, VoucherStatus.label_of),
+    )
+    export_joins = ((Activity, Voucher.activity_id == Activity.id), (Coupon, Voucher.coupon_id == Coupon.id),
+                    (Member, Voucher.member_id == Member.id), (Merchant, Voucher.redeemed_merchant_id == Merchant.id),
+                    (AppUser, Voucher.redeemed_by_id == AppUser.id))
+
+    @expose("/settle/")
+    @has_access
+    def settle(self):
+        """Per-merchant summary of the filtered redemptions: count × face value (Decimal)."""
+        ids = self.datamodel._apply_inner_all(db.session.query(Voucher.id), self.request_filters(),
+                                              aliases_mapping={})
+        rows = svc.settlement_summary(db.session, Voucher.id.in_(ids.subquery().select()))
+        name = imports.new_file_name()
+        sheet = StreamingSheet(imports.file_dir() / name, "结算汇总", ["核销商家", "核销张数", "面值合计（元）"])
+        for merchant, count, total in rows:
+            sheet.write([merchant, count, total])
+        sheet.write(["合计", sum(r[1] for r in rows), sum((r[2] for r in rows), svc.money(0))])
+        sheet.close()
+        exports.audit_export(db.session, actor=current_user(), title="结算汇总", count=len(rows),
+                             args=request.args.to_dict(flat=False))
+        path = imports.file_dir() / name
+        data = path.read_bytes()
+        path.unlink(missing_ok=True)
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=exports.download_name("结算汇总"),
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

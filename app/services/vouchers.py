@@ -210,7 +210,7 @@ def generate_vouchers(session: Session, activity_id: int) -> int:
     rows = []
     for prize in activity.prizes:
         expires = prize.coupon.valid_to
-        rows += [{"code": new_code(), "activity_id": activity.id, "prize_id": prize.id, "coupon_id": prize.coupon_id,
+        rows += [{"code": new_code(), "org_id": activity.org_id, "activity_id": activity.id, "prize_id": prize.id, "coupon_id": prize.coupon_id,
                   "status": VoucherStatus.UNCLAIMED.value, "expires_on": expires} for _ in range(prize.quantity)]
     for start in range(0, len(rows), 20_000):
         fast_insert(session, Voucher.__table__, rows[start:start + 20_000])
@@ -333,6 +333,16 @@ def redeem_voucher(session: Session, raw_code: str, *, merchant_id: int, operato
     if voucher.status == VoucherStatus.UNCLAIMED:
         raise DomainError("该券尚未被会员领取", code="not_claimed")
     raise DomainError("本商家无权核销该券", code="not_authorized")
+
+
+def settlement_summary(session: Session, query_filter) -> list[tuple[str, int, Decimal]]:
+    """结算入帐: per redeeming merchant, the redeemed count and face value total (Decimal)."""
+    rows = session.execute(
+        select(Merchant.name, func.count(Voucher.id), func.sum(Coupon.face_value))
+        .join(Voucher, Voucher.redeemed_merchant_id == Merchant.id).join(Coupon, Coupon.id == Voucher.coupon_id)
+        .where(Voucher.status == VoucherStatus.REDEEMED, query_filter)
+        .group_by(Merchant.name).order_by(Merchant.name))
+    return [(name, count, money(total or 0)) for name, count, total in rows]
 
 
 def expire_vouchers(session: Session, *, now: datetime | None = None) -> int:

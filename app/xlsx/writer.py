@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 import xlsxwriter
 
@@ -91,6 +92,7 @@ class StreamingSheet:
         self.error = self.book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.date = self.book.add_format({"num_format": "yyyy-mm-dd"})
         self.datetime = self.book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.money = self.book.add_format({"num_format": "0.00"})
         for index, title_ in enumerate(headers):
             self.sheet.write_string(0, index, title_, self.header)
             self.sheet.set_column(index, index, 16)
@@ -108,6 +110,8 @@ class StreamingSheet:
                 write_string(row, col, neutralize(value), fmt)
             elif isinstance(value, bool):
                 write_string(row, col, "是" if value else "否", fmt)
+            elif isinstance(value, Decimal):  # money: a number Excel can sum, shown in fen
+                write_number(row, col, float(value), fmt or self.money)
             elif isinstance(value, (int, float)):
                 write_number(row, col, value, fmt)
             elif isinstance(value, datetime):
