@@ -3,6 +3,7 @@
 character and any swap of two neighbours (weights 1..14 modulo the prime 31)."""
 from __future__ import annotations
 
+import io
 import secrets
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # 31 characters
@@ -33,3 +34,12 @@ def normalize_code(raw: str) -> str | None:
     if len(code) != RANDOM_CHARS + 1 or any(ch not in _VALUE for ch in code):
         return None
     return code if check_char(code[:-1]) == code[-1] else None
+
+
+def qr_png(code: str, scale: int = 8) -> bytes:
+    """The QR image a merchant scans (the code itself, medium error correction)."""
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(code, error="m").save(buffer, kind="png", scale=scale, border=2)
+    return buffer.getvalue()

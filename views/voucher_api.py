@@ -4,11 +4,12 @@ Every refusal is a JSON body ``{"code": …, "message": …}`` with a stable cod
 """
 from __future__ import annotations
 
-from flask import g
+from flask import Response, g
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 from sqlalchemy import select
 
+from app.codes import qr_png
 from app.extensions import db
 from app.services import vouchers as svc
 from app.services.errors import DomainError
@@ -108,9 +109,35 @@ class MemberVoucherApi(BaseApi):
         return self.response(200, result=[_voucher_json(v) for v in vouchers])
 
 
+    @expose("/qr/<code>", methods=["GET"])
+    @protect()
+    @safe
+    def qr(self, code):
+        """QR image (PNG) of one of the member's own vouchers.
+        ---
+        get:
+          parameters:
+          - in: path
+            name: code
+            schema:
+              type: string
+          responses:
+            200:
+              description: image/png
+            404:
+              description: not one of the member's vouchers (code not_found)
+        """
+        member = _member()
+        voucher = db.session.scalar(select(Voucher).where(Voucher.code == code, Voucher.member_id == member.id)) \
+            if member is not None else None
+        if voucher is None:
+            return json_error(404, "not_found", "券码不存在")
+        return Response(qr_png(voucher.code), mimetype="image/png")
+
+
 def _voucher_json(voucher: Voucher) -> dict:
     return {"code": voucher.code, "status": voucher.status, "status_label": voucher.status_label,
-            "coupon": voucher.coupon.title, "face_value": str(svc.money(voucher.coupon.face_value)),
+            "coupon": voucher.coupon.title, "qr": f"/api/v1/member-vouchers/qr/{voucher.code}", "face_value": str(svc.money(voucher.coupon.face_value)),
             "expires_on": voucher.expires_on.isoformat(),
             "claimed_at": voucher.claimed_at.isoformat() if voucher.claimed_at else None}
 

@@ -3,6 +3,7 @@ from sqlalchemy import select
 
 from models.base import utcnow
 from models.security import AppUser
+from models.vouchers import Voucher
 from tests.test_api import _token
 
 
@@ -49,3 +50,20 @@ def test_non_members_are_refused(app):
     assert client.get("/api/v1/member-vouchers/mine", headers=_token(client, "county_admin")).status_code == 403
     spec = client.get("/api/v1/_openapi", headers=_token(client, "county_admin")).json
     assert "/api/v1/member-vouchers/activities/{activity_id}/claim" in spec["paths"]
+
+
+def test_qr_image_only_for_own_vouchers(app, ctx, open_activity):
+    from models.members import Member
+
+    member_user = ctx.scalar(select(AppUser).where(AppUser.username == "member"))
+    activity, _coupon, _merchant = open_activity(quantity=2, limit="daily", per_day=5,
+                                                 union=ctx.get(Member, member_user.member_id).org)
+    _open_now(ctx, activity)
+    client = app.test_client()
+    headers = _token(client, "member")
+    code = client.post(f"/api/v1/member-vouchers/activities/{activity.id}/claim", headers=headers).json["result"]["code"]
+    image = client.get(f"/api/v1/member-vouchers/qr/{code}", headers=headers)
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.data[:4] == b"\x89PNG"
+    unclaimed = ctx.scalar(select(Voucher.code).where(Voucher.activity_id == activity.id, Voucher.member_id.is_(None)))
+    refused = client.get(f"/api/v1/member-vouchers/qr/{unclaimed}", headers=headers)
+    assert refused.status_code == 404 and refused.json["code"] == "not_found"
