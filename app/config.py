@@ -57,6 +57,8 @@ def default_config() -> dict:
         "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _env_int("LOGIN_LOCK_MINUTES", 30),
         "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 15),
+        # a role's grants are re-read at most this often per process (they change only by sync)
+        "PERMISSION_CACHE_SECONDS": _env_int("PERMISSION_CACHE_SECONDS", 30),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

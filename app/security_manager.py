@@ -61,25 +61,39 @@ class UnionSecurityManager(SecurityManager):
         return super().add_user(username, first_name, last_name, email, role, password=password,
                                 hashed_password=hashed_password, groups=groups)
 
-    # --- permission checks: one query per request, not one per menu item and button ---
+    # --- permission checks: the role set's grants, cached per process for a few seconds
+    # (roles only change through permissions.yaml; not one query per menu item and button)
+    _grants_cache: dict = {}
+
+    def role_grants(self, role_ids: frozenset) -> set:
+        ttl = current_app.config.get("PERMISSION_CACHE_SECONDS", 30)
+        hit = self._grants_cache.get(role_ids)
+        if hit is not None and time.monotonic() - hit[0] < ttl:
+            return hit[1]
+        rows = self.session.execute(
+            select(self.permission_model.name, self.viewmenu_model.name)
+            .select_from(self.permissionview_model)
+            .join(self.permission_model).join(self.viewmenu_model)
+            .join(assoc_permissionview_role,
+                  assoc_permissionview_role.c.permission_view_id == self.permissionview_model.id)
+            .where(assoc_permissionview_role.c.role_id.in_(role_ids))
+        )
+        pairs = {(p, v) for p, v in rows}
+        self._grants_cache[role_ids] = (time.monotonic(), pairs)
+        return pairs
+
+    @classmethod
+    def forget_grants(cls) -> None:
+        """After a role sync: the next check reloads the grants."""
+        cls._grants_cache.clear()
+
     def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
         if not has_request_context() or not getattr(user, "is_authenticated", False):
             return super()._has_view_access(user, permission_name, view_name)
         cache = g.get("_permission_cache")
         if cache is None or cache[0] != user.id:
-            role_ids = [r.id for r in self.get_user_roles(user) if r.name not in self.builtin_roles]
-            pairs = set()
-            if role_ids:
-                rows = self.session.execute(
-                    select(self.permission_model.name, self.viewmenu_model.name)
-                    .select_from(self.permissionview_model)
-                    .join(self.permission_model).join(self.viewmenu_model)
-                    .join(assoc_permissionview_role,
-                          assoc_permissionview_role.c.permission_view_id == self.permissionview_model.id)
-                    .where(assoc_permissionview_role.c.role_id.in_(role_ids))
-                )
-                pairs = {(p, v) for p, v in rows}
-            cache = (user.id, pairs)
+            role_ids = frozenset(r.id for r in self.get_user_roles(user) if r.name not in self.builtin_roles)
+            cache = (user.id, self.role_grants(role_ids) if role_ids else set())
             g._permission_cache = cache
         if (permission_name, view_name) in cache[1]:
             return True

@@ -1,0 +1,4 @@
+"""WSGI entry point for gunicorn: ``gunicorn 'app.wsgi:app'`` (configured by environment)."""
+from app import create_app
+
+app = create_app()
