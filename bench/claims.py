@@ -1,6 +1,7 @@
 """32 concurrent HTTP clients claiming vouchers of one activity through gunicorn on PostgreSQL.
 
-python bench/claims.py [ATTEMPTS]   (default 4000; DATABASE_URL defaults to the local test database)
+python bench/claims.py [ATTEMPTS]   (default 4000; DATABASE_URL defaults to the local test database;
+BENCH_WORKERS sets the gunicorn workers, default 4)
 Last line: clients=32 attempts=… issued=… quantity=… claims_per_s=… p50_ms=… p99_ms=… over_issued=0
 """
 from __future__ import annotations
@@ -104,7 +105,7 @@ def client(index, activity_id, attempts, latencies, statuses, lock):
 def main(attempts: int = 4000) -> None:
     activity_id = setup()
     env = {**os.environ, "APP_ENV": "testing", "RATELIMIT_ENABLED": "0", "SESSION_IDLE_MINUTES": "60"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{PORT}",
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", os.environ.get("BENCH_WORKERS", "4"), "-b", f"127.0.0.1:{PORT}",
                                "--log-level", "warning", "app.wsgi:app"], cwd=ROOT, env=env)
     try:
         for _ in range(100):
