@@ -111,6 +111,16 @@ class ScopedInterface(SQLAInterface):
         return count, [by_pk[p] for p in pks if p in by_pk]
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def send_xlsx_once(path, title: str):
+    """Send a freshly written xlsx as a download and remove it from disk."""
+    data = path.read_bytes()
+    path.unlink(missing_ok=True)
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=exports.download_name(title), mimetype=XLSX)
+
+
 def display_value(value):
     """How a plain value reads in lists and show pages: 是/否, blank for None, local time."""
     if value is None:
@@ -235,10 +245,7 @@ class ScopedModelView(ModelView):
         count = exports.write_export(path, title, self.export_fields, exports.stream_tuples(query))
         exports.audit_export(db.session, actor=current_user(), title=title, count=count,
                              args=request.args.to_dict(flat=False))
-        data = path.read_bytes()
-        path.unlink(missing_ok=True)
-        return send_file(io.BytesIO(data), as_attachment=True, download_name=exports.download_name(title),
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return send_xlsx_once(path, title)
 
     # --- actions: scoped, POST only --------------------------------------------
     @expose("/action/<string:name>/<pk>", methods=["POST"])

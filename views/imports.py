@@ -26,10 +26,7 @@ from app.xlsx.writer import write_template
 from models.base import DISPLAY_TZ
 from models.imports import DataJob
 
-from .base import ScopedInterface, ScopedModelView
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
+from .base import XLSX, ScopedInterface, ScopedModelView
 
 class DataJobView(ScopedModelView):
     """采集任务: imports (and large exports) of the user's scope."""

@@ -4,6 +4,8 @@ Every refusal is a JSON body ``{"code": …, "message": …}`` with a stable cod
 """
 from __future__ import annotations
 
+import functools
+
 from flask import Response, g
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
@@ -27,6 +29,19 @@ def _member():
     return db.session.get(Member, user.member_id) if user is not None and user.member_id else None
 
 
+def member_required(f):
+    """Pass the account's member to the endpoint; a JSON 404 when the account has none."""
+
+    @functools.wraps(f)
+    def wrapper(self, *args, **kwargs):
+        member = _member()
+        if member is None:
+            return json_error(404, "not_bound", "该账户未绑定会员")
+        return f(self, member, *args, **kwargs)
+
+    return wrapper
+
+
 class MemberVoucherApi(BaseApi):
     """Member self-service: activities, claims, own vouchers."""
 
@@ -39,7 +54,8 @@ class MemberVoucherApi(BaseApi):
     @expose("/activities", methods=["GET"])
     @protect()
     @safe
-    def activities(self):
+    @member_required
+    def activities(self, member):
         """Open activities the member may join.
         ---
         get:
@@ -49,9 +65,6 @@ class MemberVoucherApi(BaseApi):
             404:
               description: the account is not bound to a member
         """
-        member = _member()
-        if member is None:
-            return json_error(404, "not_bound", "该账户未绑定会员")
         now = utcnow()
         rows = db.session.scalars(select(Activity).where(
             Activity.status == ActivityStatus.APPROVED, Activity.run_status == ActivityRunStatus.OPEN,
@@ -64,7 +77,8 @@ class MemberVoucherApi(BaseApi):
     @expose("/activities/<int:activity_id>/claim", methods=["POST"])
     @protect()
     @safe
-    def claim(self, activity_id):
+    @member_required
+    def claim(self, member, activity_id):
         """Claim one voucher within the activity's limit.
         ---
         post:
@@ -81,9 +95,6 @@ class MemberVoucherApi(BaseApi):
             409:
               description: sold_out, limit_reached or activity_closed
         """
-        member = _member()
-        if member is None:
-            return json_error(404, "not_bound", "该账户未绑定会员")
         try:
             voucher = svc.claim_voucher(db.session, activity_id, member.id)
         except DomainError as err:
@@ -93,7 +104,8 @@ class MemberVoucherApi(BaseApi):
     @expose("/mine", methods=["GET"])
     @protect()
     @safe
-    def mine(self):
+    @member_required
+    def mine(self, member):
         """The member's vouchers with their status (未使用 / 已核销 / 已过期).
         ---
         get:
@@ -101,9 +113,6 @@ class MemberVoucherApi(BaseApi):
             200:
               description: own vouchers, newest first
         """
-        member = _member()
-        if member is None:
-            return json_error(404, "not_bound", "该账户未绑定会员")
         vouchers = db.session.scalars(select(Voucher).where(Voucher.member_id == member.id)
                                       .order_by(Voucher.id.desc())).all()
         return self.response(200, result=[_voucher_json(v) for v in vouchers])
@@ -112,7 +121,8 @@ class MemberVoucherApi(BaseApi):
     @expose("/qr/<code>", methods=["GET"])
     @protect()
     @safe
-    def qr(self, code):
+    @member_required
+    def qr(self, member, code):
         """QR image (PNG) of one of the member's own vouchers.
         ---
         get:
@@ -127,9 +137,7 @@ class MemberVoucherApi(BaseApi):
             404:
               description: not one of the member's vouchers (code not_found)
         """
-        member = _member()
-        voucher = db.session.scalar(select(Voucher).where(Voucher.code == code, Voucher.member_id == member.id)) \
-            if member is not None else None
+        voucher = db.session.scalar(select(Voucher).where(Voucher.code == code, Voucher.member_id == member.id))
         if voucher is None:
             return json_error(404, "not_found", "券码不存在")
         return Response(qr_png(voucher.code), mimetype="image/png")

@@ -1,9 +1,8 @@
 """普惠活动 views: merchants, coupons, claim activities (review, open/close, 生成券码, 处理轨迹)."""
 from __future__ import annotations
 
-import io
 
-from flask import flash, g, redirect, request, send_file, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _l
@@ -39,7 +38,7 @@ from models.vouchers import (
     VoucherStatus,
 )
 
-from .base import ReviewFlowMixin, ScopedInterface, ScopedModelView, as_list, scope_rel
+from .base import ReviewFlowMixin, ScopedInterface, ScopedModelView, as_list, scope_rel, send_xlsx_once
 from .form_validators import Pure
 
 
@@ -296,8 +295,4 @@ class VoucherView(ScopedModelView):
         sheet.close()
         exports.audit_export(db.session, actor=current_user(), title="结算汇总", count=len(rows),
                              args=request.args.to_dict(flat=False))
-        path = imports.file_dir() / name
-        data = path.read_bytes()
-        path.unlink(missing_ok=True)
-        return send_file(io.BytesIO(data), as_attachment=True, download_name=exports.download_name("结算汇总"),
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return send_xlsx_once(imports.file_dir() / name, "结算汇总")
