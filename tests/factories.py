@@ -49,12 +49,15 @@ def make_member(session, org: Org, unit: Unit | None = None, **fields):
     return members.create_member(session, org_id=org.id, unit_id=unit.id if unit else None, **fields)
 
 
-def make_user(session, role_label: str, org: Org | None = None, username: str | None = None):
+def make_user(session, role_label: str, org: Org | None = None, username: str | None = None, **binding):
+    """An account of ``role_label``; ``binding`` sets member_id / merchant_id."""
     sm = current_app.appbuilder.sm
     username = username or f"user{next(_seq)}_{_rng.randrange(10**6)}"
     user = sm.add_user(username, username, "测试", f"{username}@test.invalid", sm.find_role(role_label),
                        password=DEMO_PASSWORD)
     user.org_id = org.id if org else None
+    for attr, value in binding.items():
+        setattr(user, attr, value)
     session.commit()
     return user
 

@@ -7,6 +7,7 @@ from .api import MeApi, MemberApi
 from .audit import AuditLogView
 from .imports import DataJobView
 from .members import MemberView
+from .merchant_api import MerchantVoucherApi
 from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView
 from .voucher_api import MemberVoucherApi
@@ -37,3 +38,4 @@ def register_views(appbuilder) -> None:
     appbuilder.add_api(MemberApi)
     appbuilder.add_api(MeApi)
     appbuilder.add_api(MemberVoucherApi)
+    appbuilder.add_api(MerchantVoucherApi)

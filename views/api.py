@@ -1,12 +1,16 @@
 """REST APIs (JWT): scoped like the views; personal data only masked."""
 from __future__ import annotations
 
-from flask import g, jsonify, make_response
+import functools
+
+from flask import g
 from flask_appbuilder.api import BaseApi, ModelRestApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
+from app.api_errors import http_error, json_error
 from app.extensions import db
 from app.security import FilterInScope, ScopeArgs, current_user, scope_kind
+from app.services.errors import DomainError
 from models.members import Member
 
 from .base import ScopedInterface
@@ -15,9 +19,55 @@ _MEMBER_COLUMNS = ["id", "member_no", "name", "gender", "birth_date", "id_number
                    "org.name", "unit.name", "status", "cert_status"]
 
 
-def json_error(status: int, code: str, message: str):
-    """Every API refusal: a JSON body with a stable code and a Chinese message."""
-    return make_response(jsonify(code=code, message=message), status)
+# HTTP status of each domain error code the APIs answer with (default 400)
+DOMAIN_STATUS = {
+    "not_found": 404, "voucher_not_found": 404, "not_authorized": 403,
+    "sold_out": 409, "limit_reached": 409, "activity_closed": 409,
+    "already_redeemed": 409, "expired": 409, "not_claimed": 409,
+}
+
+
+class JsonApi(BaseApi):
+    """FAB's BaseApi whose own refusals (bad request, 401, 403, 404, 500) are Chinese JSON with a code."""
+
+    def refuse(self, err: DomainError):
+        return json_error(DOMAIN_STATUS.get(err.code, 400), err.code, err.message)
+
+    def response_400(self, message: str = None):
+        return http_error(400)
+
+    def response_401(self):
+        return http_error(401)
+
+    def response_403(self):
+        return http_error(403)
+
+    def response_404(self):
+        return http_error(404)
+
+    def response_422(self, message: str = None):
+        return http_error(400)
+
+    def response_500(self, message: str = None):
+        return http_error(500)
+
+
+def bound_to(attr: str, message: str):
+    """Pass the account's bound id (``member_id``, ``merchant_id``) to the endpoint;
+    a JSON 404 ``not_bound`` when the account has none."""
+
+    def decorator(f):
+        @functools.wraps(f)
+        def wrapper(self, *args, **kwargs):
+            user = _api_user()
+            bound = getattr(user, attr, None) if user is not None else None
+            if bound is None:
+                return json_error(404, "not_bound", message)
+            return f(self, bound, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def _api_user():
@@ -38,7 +88,7 @@ class MemberApi(ModelRestApi):
     page_size = 20
 
 
-class MeApi(BaseApi):
+class MeApi(JsonApi):
     """The member's own profile (scope ``self``): what the WeChat/app front ends call."""
 
     resource_name = "me"
@@ -47,7 +97,8 @@ class MeApi(BaseApi):
     @expose("/", methods=["GET"])
     @protect()
     @safe
-    def profile(self):
+    @bound_to("member_id", "该账户未绑定会员")
+    def profile(self, member_id):
         """The logged-in member's own record.
         ---
         get:
@@ -57,10 +108,7 @@ class MeApi(BaseApi):
             404:
               description: the account is not bound to a member
         """
-        user = _api_user()
-        member = db.session.get(Member, user.member_id) if user is not None and user.member_id else None
-        if member is None:
-            return json_error(404, "not_bound", "该账户未绑定会员")
+        user, member = _api_user(), db.session.get(Member, member_id)
         return self.response(200, result={
             "member_no": member.member_no, "name": member.name, "id_number": member.id_number_masked,
             "phone": member.phone_masked, "org": member.org.name, "status": member.status,

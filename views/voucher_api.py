@@ -4,10 +4,8 @@ Every refusal is a JSON body ``{"code": …, "message": …}`` with a stable cod
 """
 from __future__ import annotations
 
-import functools
-
-from flask import Response, g
-from flask_appbuilder.api import BaseApi, expose, safe
+from flask import Response
+from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import protect
 from sqlalchemy import select
 
@@ -19,43 +17,22 @@ from models.base import utcnow
 from models.members import Member
 from models.vouchers import Activity, ActivityRunStatus, ActivityStatus, Voucher
 
-from .api import json_error
+from .api import JsonApi, bound_to, json_error
 
-_STATUS = {"not_found": 404, "sold_out": 409, "limit_reached": 409, "activity_closed": 409}
-
-
-def _member():
-    user = getattr(g, "user", None)
-    return db.session.get(Member, user.member_id) if user is not None and user.member_id else None
+member_required = bound_to("member_id", "该账户未绑定会员")
 
 
-def member_required(f):
-    """Pass the account's member to the endpoint; a JSON 404 when the account has none."""
-
-    @functools.wraps(f)
-    def wrapper(self, *args, **kwargs):
-        member = _member()
-        if member is None:
-            return json_error(404, "not_bound", "该账户未绑定会员")
-        return f(self, member, *args, **kwargs)
-
-    return wrapper
-
-
-class MemberVoucherApi(BaseApi):
+class MemberVoucherApi(JsonApi):
     """Member self-service: activities, claims, own vouchers."""
 
     resource_name = "member-vouchers"
     openapi_spec_tag = "Member self-service"
 
-    def _refuse(self, err: DomainError):
-        return json_error(_STATUS.get(err.code, 400), err.code, err.message)
-
     @expose("/activities", methods=["GET"])
     @protect()
     @safe
     @member_required
-    def activities(self, member):
+    def activities(self, member_id):
         """Open activities the member may join.
         ---
         get:
@@ -69,6 +46,7 @@ class MemberVoucherApi(BaseApi):
         rows = db.session.scalars(select(Activity).where(
             Activity.status == ActivityStatus.APPROVED, Activity.run_status == ActivityRunStatus.OPEN,
             Activity.end_at >= now)).all()
+        member = db.session.get(Member, member_id)
         visible = [a for a in rows if svc.member_may_join(db.session, a, member)]
         return self.response(200, result=[{
             "id": a.id, "title": a.title, "start_at": a.start_at.isoformat(), "end_at": a.end_at.isoformat(),
@@ -78,7 +56,7 @@ class MemberVoucherApi(BaseApi):
     @protect()
     @safe
     @member_required
-    def claim(self, member, activity_id):
+    def claim(self, member_id, activity_id):
         """Claim one voucher within the activity's limit.
         ---
         post:
@@ -96,16 +74,16 @@ class MemberVoucherApi(BaseApi):
               description: sold_out, limit_reached or activity_closed
         """
         try:
-            voucher = svc.claim_voucher(db.session, activity_id, member.id)
+            voucher = svc.claim_voucher(db.session, activity_id, member_id)
         except DomainError as err:
-            return self._refuse(err)
+            return self.refuse(err)
         return self.response(201, result=_voucher_json(voucher))
 
     @expose("/mine", methods=["GET"])
     @protect()
     @safe
     @member_required
-    def mine(self, member):
+    def mine(self, member_id):
         """The member's vouchers with their status (未使用 / 已核销 / 已过期).
         ---
         get:
@@ -113,7 +91,7 @@ class MemberVoucherApi(BaseApi):
             200:
               description: own vouchers, newest first
         """
-        vouchers = db.session.scalars(select(Voucher).where(Voucher.member_id == member.id)
+        vouchers = db.session.scalars(select(Voucher).where(Voucher.member_id == member_id)
                                       .order_by(Voucher.id.desc())).all()
         return self.response(200, result=[_voucher_json(v) for v in vouchers])
 
@@ -122,7 +100,7 @@ class MemberVoucherApi(BaseApi):
     @protect()
     @safe
     @member_required
-    def qr(self, member, code):
+    def qr(self, member_id, code):
         """QR image (PNG) of one of the member's own vouchers.
         ---
         get:
@@ -137,7 +115,7 @@ class MemberVoucherApi(BaseApi):
             404:
               description: not one of the member's vouchers (code not_found)
         """
-        voucher = db.session.scalar(select(Voucher).where(Voucher.code == code, Voucher.member_id == member.id))
+        voucher = db.session.scalar(select(Voucher).where(Voucher.code == code, Voucher.member_id == member_id))
         if voucher is None:
             return json_error(404, "not_found", "券码不存在")
         return Response(qr_png(voucher.code), mimetype="image/png")

@@ -283,16 +283,44 @@ def _authorized(merchant_id: int):
     )
 
 
-def preview_voucher(session: Session, raw_code: str, merchant_id: int) -> dict:
-    """What the operator sees before confirming: coupon, face value, member (masked), state."""
+def preview_voucher(session: Session, raw_code: str, merchant_id: int, *, now: datetime | None = None) -> dict:
+    """What the operator sees before confirming: coupon, face value, member (masked), state, and why
+    it cannot be redeemed (``problem``, None when it can).
+
+    Raises:
+        NotFoundError: bad code. DomainError ``not_authorized``: another merchant's coupon (nothing shown).
+    """
     voucher = _find(session, raw_code)
+    problem = redeem_problem(session, voucher, merchant_id, now=now)
+    if problem is not None and problem.code == "not_authorized":
+        raise problem
     coupon = voucher.coupon
     member = session.get(Member, voucher.member_id) if voucher.member_id else None
     return {"code": voucher.code, "coupon": coupon.title, "face_value": str(money(coupon.face_value)),
             "member": mask_name(member.name) if member else "", "status": voucher.status,
             "status_label": voucher.status_label, "expires_on": voucher.expires_on.isoformat(),
-            "authorized": bool(session.scalar(select(func.count(Coupon.id)).where(
-                Coupon.id == coupon.id, _authorized(merchant_id))))}
+            "redeemable": problem is None,
+            "problem": {"code": problem.code, "message": problem.message} if problem else None}
+
+
+def redeem_problem(session: Session, voucher: Voucher, merchant_id: int, *,
+                   now: datetime | None = None) -> DomainError | None:
+    """Why ``merchant_id`` cannot redeem ``voucher`` now (已核销 says when and where), or None.
+
+    Authorization comes first: an unrelated merchant learns nothing about the voucher.
+    """
+    if not session.scalar(select(func.count(Coupon.id)).where(Coupon.id == voucher.coupon_id,
+                                                              _authorized(merchant_id))):
+        return DomainError("本商家无权核销该券", code="not_authorized")
+    if voucher.status == VoucherStatus.REDEEMED:
+        when = voucher.redeemed_at.astimezone(DISPLAY_TZ)
+        return DomainError(f"已核销：{when:%Y-%m-%d %H:%M} 于「{voucher.redeemed_merchant.name}」",
+                           code="already_redeemed")
+    if voucher.status == VoucherStatus.EXPIRED or voucher.expires_on < local_today(now):
+        return DomainError(f"该券已于 {voucher.expires_on:%Y-%m-%d} 过期", code="expired")
+    if voucher.status == VoucherStatus.UNCLAIMED:
+        return DomainError("该券尚未被会员领取", code="not_claimed")
+    return None
 
 
 def _find(session, raw_code) -> Voucher:
@@ -324,15 +352,7 @@ def redeem_voucher(session: Session, raw_code: str, *, merchant_id: int, operato
         session.refresh(voucher)
         return voucher
     session.refresh(voucher)
-    if voucher.status == VoucherStatus.REDEEMED:
-        when = voucher.redeemed_at.astimezone(DISPLAY_TZ)
-        raise DomainError(f"已核销：{when:%Y-%m-%d %H:%M} 于「{voucher.redeemed_merchant.name}」",
-                          code="already_redeemed")
-    if voucher.status == VoucherStatus.EXPIRED or voucher.expires_on < local_today(now):
-        raise DomainError(f"该券已于 {voucher.expires_on:%Y-%m-%d} 过期", code="expired")
-    if voucher.status == VoucherStatus.UNCLAIMED:
-        raise DomainError("该券尚未被会员领取", code="not_claimed")
-    raise DomainError("本商家无权核销该券", code="not_authorized")
+    raise redeem_problem(session, voucher, merchant_id, now=now) or DomainError("该券当前不能核销")
 
 
 def settlement_summary(session: Session, query_filter) -> list[tuple[str, int, Decimal]]:

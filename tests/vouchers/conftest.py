@@ -40,3 +40,25 @@ def open_activity(ctx):
 
 def later():
     return utcnow() + timedelta(hours=1)
+
+
+@pytest.fixture()
+def demo_claimed(ctx):
+    """Factory: a fresh voucher of the demo merchant's coupon, claimed by a new member of its union.
+    Returns (voucher, merchant)."""
+    from sqlalchemy import select
+
+    from models.security import AppUser
+    from models.vouchers import Voucher
+    from tests.factories import make_member
+
+    def make(name="李核销"):
+        merchant = ctx.get(Merchant, ctx.scalar(select(AppUser.merchant_id).where(AppUser.username == "merchant")))
+        coupon = ctx.scalar(select(Coupon).where(Coupon.merchant_id == merchant.id))
+        voucher = ctx.scalar(select(Voucher).where(Voucher.coupon_id == coupon.id, Voucher.status == "unclaimed"))
+        ctx.get(Activity, voucher.activity_id).start_at = utcnow() - timedelta(hours=1)
+        ctx.commit()
+        member = make_member(ctx, merchant.org, name=name)
+        return vouchers.claim_voucher(ctx, voucher.activity_id, member.id), merchant
+
+    return make

@@ -1,13 +1,11 @@
 """The merchant manager: only his merchant and coupons; redeeming by code, once."""
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 
 from app.services import vouchers
 from models.security import AppUser
-from models.vouchers import Coupon, Merchant, Voucher
-from tests.factories import make_member
-from tests.vouchers.conftest import later
+from models.vouchers import Coupon, Merchant
 
 
 def _manager(ctx):
@@ -36,18 +34,9 @@ def test_merchant_manager_sees_only_his_merchant_and_coupons(client_as, ctx):
     assert own.name in form and "隔壁商家" not in form
 
 
-def test_redeem_by_code_once_with_preview(client_as, ctx):
-    manager = _manager(ctx)
-    merchant = ctx.get(Merchant, manager.merchant_id)
-    coupon = ctx.scalar(select(Coupon).where(Coupon.merchant_id == merchant.id))
-    voucher = ctx.scalar(select(Voucher).where(Voucher.coupon_id == coupon.id, Voucher.status == "unclaimed"))
-    member = make_member(ctx, merchant.org, name="李核销")
-    activity_id = voucher.activity_id
-    from models.vouchers import Activity
-
-    ctx.get(Activity, activity_id).start_at = later() - timedelta(hours=2)
-    ctx.commit()
-    claimed = vouchers.claim_voucher(ctx, activity_id, member.id)
+def test_redeem_by_code_once_with_preview(client_as, ctx, demo_claimed):
+    claimed, merchant = demo_claimed()
+    coupon = claimed.coupon
     client = client_as("merchant")
     html = client.post("/redeem/", data={"code": claimed.code.lower(), "step": "preview"}).get_data(as_text=True)
     assert "李**" in html and coupon.title in html and "确认核销" in html and "李核销" not in html
@@ -55,6 +44,8 @@ def test_redeem_by_code_once_with_preview(client_as, ctx):
     assert "核销成功" in html
     html = client.post("/redeem/", data={"code": claimed.code, "step": "confirm"}).get_data(as_text=True)
     assert "已核销" in html and merchant.name in html
+    html = client.post("/redeem/", data={"code": claimed.code, "step": "preview"}).get_data(as_text=True)
+    assert 'id="redeem-problem"' in html and "已核销" in html and "确认核销" not in html
     assert "券码无效" in client.post("/redeem/", data={"code": "ABCDEFG", "step": "preview"}).get_data(as_text=True)
 
 

@@ -120,13 +120,17 @@ def test_redeem_once_by_authorized_merchants_only(ctx, open_activity):
     ctx.add(CouponAuthorization(coupon_id=coupon.id, merchant_id=partner.id))
     ctx.commit()
     preview = vouchers.preview_voucher(ctx, voucher.code, partner.id)
-    assert preview["member"] == "王**" and preview["face_value"] == "20.00" and preview["authorized"]
+    assert preview["member"] == "王**" and preview["face_value"] == "20.00" and preview["redeemable"]
+    with pytest.raises(DomainError, match="无权核销"):
+        vouchers.preview_voucher(ctx, voucher.code, stranger.id)
     with pytest.raises(DomainError, match="无权核销"):
         vouchers.redeem_voucher(ctx, voucher.code, merchant_id=stranger.id, operator_id=None)
     done = vouchers.redeem_voucher(ctx, voucher.code.lower(), merchant_id=partner.id, operator_id=None)
     assert done.status == VoucherStatus.REDEEMED
     with pytest.raises(DomainError, match="已核销.*授权商户"):
         vouchers.redeem_voucher(ctx, voucher.code, merchant_id=merchant.id, operator_id=None)
+    again = vouchers.preview_voucher(ctx, voucher.code, merchant.id)
+    assert not again["redeemable"] and again["problem"]["code"] == "already_redeemed"
     with pytest.raises(NotFoundError, match="券码无效"):
         vouchers.redeem_voucher(ctx, "ABC", merchant_id=merchant.id, operator_id=None)
 
