@@ -78,6 +78,8 @@ def default_config() -> dict:
         "LIST_COUNT_CAP": _env_int("LIST_COUNT_CAP", 10000),
         "FILE_DIR": os.environ.get("FILE_DIR", str(INSTANCE_DIR / "files")),
         "IMPORT_MAX_BYTES": _env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024),
+        "IMAGE_MAX_BYTES": _env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024),  # licences, logos, covers
+        "IMAGE_MAX_SIDE": _env_int("IMAGE_MAX_SIDE", 2000),  # larger pictures are scaled down
         "EXPORT_SYNC_MAX_ROWS": _env_int("EXPORT_SYNC_MAX_ROWS", 5000),
         "permissions_file": str(BASE_DIR / "permissions.yaml"),
     }

@@ -56,6 +56,7 @@ ZH = {
     "Welfare activities": "普惠活动", "Vouchers": "券码与核销明细", "Redeem vouchers": "券码核销", "Merchants": "商家管理", "Coupons": "优惠券", "Activities": "活动管理",
     "Merchant name": "商家名称", "Type": "类型", "Service type": "服务类型", "Landline": "座机", "Tags": "标签",
     "Region": "所在区域", "Introduction": "简介", "Settled date": "入驻日期", "Longitude": "经度", "Latitude": "纬度",
+    "Business licence": "营业执照", "Logo": "商家Logo", "Cover image": "封面图片",
     "Online": "是否上线", "Managing union": "管理工会", "Merchant": "商家", "Title": "标题", "Coupon name": "优惠券名称",
     "Quantity": "发行数量", "Allocated": "已分配", "Remaining": "剩余数量", "Valid from": "有效期开始", "Valid to": "有效期结束",
     "Face value": "面值", "Usage condition": "使用条件", "Enabled": "是否开启", "Activity title": "活动标题",

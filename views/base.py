@@ -294,6 +294,9 @@ class ScopedModelView(ModelView):
     def prepare(self, item, is_created: bool) -> None:
         """Call the domain service that validates/derives ``item`` before saving."""
 
+    def store_uploads(self, item) -> None:
+        """Store files that came with the form (``ImageColumnsMixin``)."""
+
     def check_delete(self, item) -> None:
         """Call the domain service that says whether ``item`` may be deleted."""
 
@@ -312,6 +315,7 @@ class ScopedModelView(ModelView):
     def _prepare(self, item, is_created):
         try:
             self.prepare(item, is_created)
+            self.store_uploads(item)
         except DomainError as err:
             db.session.rollback()  # the populated row must not ride along with a later commit
             raise ValueError(err.message) from None

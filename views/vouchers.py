@@ -40,9 +40,10 @@ from models.vouchers import (
 
 from .base import ReviewFlowMixin, ScopedInterface, ScopedModelView, as_list, scope_rel, send_xlsx_once
 from .form_validators import Pure
+from .images import ImageColumnsMixin
 
 
-class MerchantView(ScopedModelView):
+class MerchantView(ImageColumnsMixin, ScopedModelView):
     """商家: managed by the unions of the user's scope; 上线 / 下线."""
 
     datamodel = ScopedInterface(Merchant)
@@ -52,7 +53,7 @@ class MerchantView(ScopedModelView):
     search_columns = ["name", "type", "service_type", "online", "org"]
     add_columns = edit_columns = ["org", "name", "type", "contact", "mobile", "landline", "service_type", "tags",
                                   "region", "address", "intro", "settled_date", "longitude", "latitude"]
-    show_columns = [c if c != "type" else "type_label" for c in add_columns] + ["online"]
+    show_columns = [c if c != "type" else "type_label" for c in add_columns] + ["licence_image", "logo_image", "online"]
     label_columns = {"name": _l("Merchant name"), "type": _l("Type"), "type_label": _l("Type"),
                      "service_type": _l("Service type"), "contact": _l("Contact"), "mobile": _l("Mobile"),
                      "landline": _l("Landline"), "tags": _l("Tags"), "region": _l("Region"), "address": _l("Address"),
@@ -60,6 +61,7 @@ class MerchantView(ScopedModelView):
                      "latitude": _l("Latitude"), "online": _l("Online"), "org": _l("Managing union")}
     add_form_query_rel_fields = edit_form_query_rel_fields = {"org": scope_rel("id")}
     add_form_extra_fields = edit_form_extra_fields = {"type": SelectField(_l("Type"), choices=MerchantType.choices())}
+    image_columns = {"licence_image": _l("Business licence"), "logo_image": _l("Logo")}
     base_order = ("id", "desc")
     method_permission_name = {"go_online": "operate", "go_offline": "operate"}
     validators_columns = {"mobile": [Pure(validate_mobile, optional=True)]}
@@ -141,7 +143,7 @@ class CouponView(ScopedModelView):
 RUN_ACTIONS = {action for (_status, action) in ACTIVITY_RUN_FLOW}
 
 
-class ActivityView(ReviewFlowMixin, ScopedModelView):
+class ActivityView(ImageColumnsMixin, ReviewFlowMixin, ScopedModelView):
     """领券活动: 草稿 → 待审核 → 审核通过 / 驳回; 开启 / 关闭; 生成券码; 处理轨迹; counts and totals."""
 
     datamodel = ScopedInterface(Activity)
@@ -151,7 +153,8 @@ class ActivityView(ReviewFlowMixin, ScopedModelView):
     search_columns = ["title", "status", "run_status", "start_at"]
     add_columns = edit_columns = ["org", "title", "claim_limit", "claims_per_day", "scope", "start_at", "end_at",
                                   "content"]
-    show_columns = ["title", "org", "status_label", "run_status_label", "claim_limit", "claims_per_day", "scope",
+    image_columns = {"cover_image": _l("Cover image")}
+    show_columns = ["title", "cover_image", "org", "status_label", "run_status_label", "claim_limit", "claims_per_day", "scope",
                     "start_at", "end_at", "content", "vouchers_generated"]
     label_columns = {"title": _l("Activity title"), "org": _l("Publishing union"), "type": _l("Type"),
                      "status_label": _l("Review status"), "run_status_label": _l("Status"),

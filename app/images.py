@@ -1,0 +1,77 @@
+"""Uploaded pictures (licences, logos, covers): checked, re-encoded, stored under a generated name.
+
+Re-encoding with Pillow drops EXIF (GPS of a phone photo), anything appended to the file and
+any script a polyglot carried; pictures above ``IMAGE_MAX_SIDE`` are scaled down.
+"""
+from __future__ import annotations
+
+import io
+import re
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.services.errors import DomainError
+
+_FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
+_MIMETYPES = {ext: mime for ext, mime in _FORMATS.values()}
+_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg|webp)")
+MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
+
+
+def image_dir() -> Path:
+    return Path(current_app.config["FILE_DIR"]) / "images"
+
+
+def check_image(data: bytes):
+    """The decoded picture and its format.
+
+    Raises:
+        DomainError: too large, not a PNG / JPEG / WebP picture, or damaged.
+    """
+    limit = current_app.config["IMAGE_MAX_BYTES"]
+    if len(data) > limit:
+        raise DomainError(f"图片不能超过 {limit // (1024 * 1024)} MB")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            if kind not in _FORMATS:
+                raise DomainError("仅支持 JPG、PNG、WebP 格式的图片")
+            if probe.width * probe.height > MAX_PIXELS:
+                raise DomainError("图片尺寸过大")
+            picture = ImageOps.exif_transpose(probe)
+            picture.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise DomainError("文件不是有效的图片（支持 JPG、PNG、WebP）") from None
+    return picture, kind
+
+
+def store_image(data: bytes) -> str:
+    """Check, re-encode and store one uploaded picture; returns its stored name.
+
+    Raises:
+        DomainError: see ``check_image``.
+    """
+    picture, kind = check_image(data)
+    side = current_app.config["IMAGE_MAX_SIDE"]
+    picture.thumbnail((side, side))
+    ext, _mime = _FORMATS[kind]
+    if kind == "JPEG" and picture.mode not in ("RGB", "L"):
+        picture = picture.convert("RGB")
+    out = io.BytesIO()
+    picture.save(out, format=kind, **({"quality": 88} if kind in ("JPEG", "WEBP") else {"optimize": True}))
+    name = f"{secrets.token_hex(16)}.{ext}"
+    folder = image_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(out.getvalue())
+    return name
+
+
+def image_file(name: str | None) -> tuple[Path, str] | None:
+    """The stored file and its MIME type, or None for a name we never generated."""
+    if not name or not _NAME.fullmatch(name):
+        return None
+    path = image_dir() / name
+    return (path, _MIMETYPES[name.rsplit(".", 1)[1]]) if path.is_file() else None
