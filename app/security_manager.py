@@ -25,6 +25,7 @@ from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.services import audit
 from app.validators import check_password_policy
@@ -66,8 +67,11 @@ class UnionSecurityManager(SecurityManager):
     _grants_cache: dict = {}
 
     def role_grants(self, role_ids: frozenset) -> set:
+        return self._cached_grants(role_ids, assoc_permissionview_role.c.role_id.in_(role_ids))
+
+    def _cached_grants(self, key, role_clause) -> set:
         ttl = current_app.config.get("PERMISSION_CACHE_SECONDS", 30)
-        hit = self._grants_cache.get(role_ids)
+        hit = self._grants_cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < ttl:
             return hit[1]
         rows = self.session.execute(
@@ -76,11 +80,24 @@ class UnionSecurityManager(SecurityManager):
             .join(self.permission_model).join(self.viewmenu_model)
             .join(assoc_permissionview_role,
                   assoc_permissionview_role.c.permission_view_id == self.permissionview_model.id)
-            .where(assoc_permissionview_role.c.role_id.in_(role_ids))
+            .where(role_clause)
         )
         pairs = {(p, v) for p, v in rows}
-        self._grants_cache[role_ids] = (time.monotonic(), pairs)
+        self._grants_cache[key] = (time.monotonic(), pairs)
         return pairs
+
+    def is_item_public(self, permission_name, view_name):
+        """The public role's grants from the same cache (FAB loads them twice per API request)."""
+        public = select(self.role_model.id).where(self.role_model.name == self.auth_role_public).scalar_subquery()
+        return (permission_name, view_name) in self._cached_grants("public", assoc_permissionview_role.c.role_id == public)
+
+    def get_user_by_id(self, pk):
+        """The user with its roles in one query (every JWT request and session load asks)."""
+        return self.session.get(self.user_model, int(pk), options=[joinedload(self.user_model.roles)])
+
+    def get_user_roles(self, user):
+        """Roles come from permissions.yaml assignments only: FAB's user groups are not used."""
+        return user.roles if user.is_authenticated else [self.get_public_role()]
 
     @classmethod
     def forget_grants(cls) -> None:

@@ -105,7 +105,7 @@ def client(index, activity_id, attempts, latencies, statuses, lock):
 def main(attempts: int = 4000) -> None:
     activity_id = setup()
     env = {**os.environ, "APP_ENV": "testing", "RATELIMIT_ENABLED": "0", "SESSION_IDLE_MINUTES": "60"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", os.environ.get("BENCH_WORKERS", "4"), "-b", f"127.0.0.1:{PORT}",
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", os.environ.get("BENCH_WORKERS", "4"), *os.environ.get("BENCH_GUNICORN_ARGS", "").split(), "-b", f"127.0.0.1:{PORT}",
                                "--log-level", "warning", "app.wsgi:app"], cwd=ROOT, env=env)
     try:
         for _ in range(100):

@@ -248,6 +248,14 @@ class Voucher(Model):
         return VoucherStatus.label_of(self.status)
 
     @property
+    def coupon_title(self) -> str:
+        return self.coupon.title
+
+    @property
+    def face_value(self):
+        return self.coupon.face_value
+
+    @property
     def member_masked(self) -> str:
         from app.masking import mask_name
 

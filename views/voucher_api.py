@@ -4,14 +4,17 @@ Every refusal is a JSON body ``{"code": …, "message": …}`` with a stable cod
 """
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, send_file
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import protect
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.codes import qr_png
 from app.extensions import db
-from app.services import vouchers as svc
+from app.images import image_file
+from app.services import claims
+from app.services.vouchers import money
 from app.services.errors import DomainError
 from models.base import utcnow
 from models.members import Member
@@ -47,10 +50,40 @@ class MemberVoucherApi(JsonApi):
             Activity.status == ActivityStatus.APPROVED, Activity.run_status == ActivityRunStatus.OPEN,
             Activity.end_at >= now)).all()
         member = db.session.get(Member, member_id)
-        visible = [a for a in rows if svc.member_may_join(db.session, a, member)]
+        visible = [a for a in rows if claims.member_may_join(db.session, a, member)]
         return self.response(200, result=[{
             "id": a.id, "title": a.title, "start_at": a.start_at.isoformat(), "end_at": a.end_at.isoformat(),
-            "claim_limit": a.claim_limit, "claims_per_day": a.claims_per_day} for a in visible])
+            "claim_limit": a.claim_limit, "claims_per_day": a.claims_per_day, "content": a.content,
+            "cover": f"/api/v1/member-vouchers/activities/{a.id}/cover" if a.cover_image else None}
+            for a in visible])
+
+    @expose("/activities/<int:activity_id>/cover", methods=["GET"])
+    @protect()
+    @safe
+    @member_required
+    def cover(self, member_id, activity_id):
+        """Cover image of an approved activity the member may join.
+        ---
+        get:
+          parameters:
+          - in: path
+            name: activity_id
+            schema:
+              type: integer
+          responses:
+            200:
+              description: image/png, image/jpeg or image/webp
+            404:
+              description: no such activity or picture for this member (code not_found)
+        """
+        activity = db.session.get(Activity, activity_id)
+        found = image_file(activity.cover_image) if activity is not None else None
+        if (found is None or activity.status != ActivityStatus.APPROVED
+                or not claims.member_may_join(db.session, activity, db.session.get(Member, member_id))):
+            return json_error(404, "not_found", "图片不存在")
+        response = send_file(found[0], mimetype=found[1], max_age=3600)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @expose("/activities/<int:activity_id>/claim", methods=["POST"])
     @protect()
@@ -74,7 +107,7 @@ class MemberVoucherApi(JsonApi):
               description: sold_out, limit_reached or activity_closed
         """
         try:
-            voucher = svc.claim_voucher(db.session, activity_id, member_id)
+            voucher = claims.claim_voucher(db.session, activity_id, member_id)
         except DomainError as err:
             return self.refuse(err)
         return self.response(201, result=_voucher_json(voucher))
@@ -91,7 +124,8 @@ class MemberVoucherApi(JsonApi):
             200:
               description: own vouchers, newest first
         """
-        vouchers = db.session.scalars(select(Voucher).where(Voucher.member_id == member_id)
+        vouchers = db.session.scalars(select(Voucher).options(joinedload(Voucher.coupon))
+                                      .where(Voucher.member_id == member_id)
                                       .order_by(Voucher.id.desc())).all()
         return self.response(200, result=[_voucher_json(v) for v in vouchers])
 
@@ -121,10 +155,9 @@ class MemberVoucherApi(JsonApi):
         return Response(qr_png(voucher.code), mimetype="image/png")
 
 
-def _voucher_json(voucher: Voucher) -> dict:
+def _voucher_json(voucher) -> dict:
+    """A ``Voucher`` or a just ``ClaimedVoucher`` as the app sees it."""
     return {"code": voucher.code, "status": voucher.status, "status_label": voucher.status_label,
-            "coupon": voucher.coupon.title, "qr": f"/api/v1/member-vouchers/qr/{voucher.code}", "face_value": str(svc.money(voucher.coupon.face_value)),
-            "expires_on": voucher.expires_on.isoformat(),
+            "coupon": voucher.coupon_title, "face_value": str(money(voucher.face_value)),
+            "qr": f"/api/v1/member-vouchers/qr/{voucher.code}", "expires_on": voucher.expires_on.isoformat(),
             "claimed_at": voucher.claimed_at.isoformat() if voucher.claimed_at else None}
-
-

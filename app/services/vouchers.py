@@ -11,7 +11,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.codes import new_code, normalize_code
@@ -21,13 +20,11 @@ from app.services import review_flow
 from app.services.errors import DomainError, NotFoundError
 from models.base import DISPLAY_TZ, as_aware, utcnow
 from models.members import Member
-from models.organizations import Org
 from models.vouchers import (
     ACTIVITY_FLOW,
     ACTIVITY_RUN_FLOW,
     Activity,
     ActivityRunStatus,
-    ActivityScope,
     ActivityStatus,
     ClaimLimit,
     Coupon,
@@ -217,63 +214,6 @@ def generate_vouchers(session: Session, activity_id: int) -> int:
     activity.vouchers_generated = True
     session.commit()
     return len(rows)
-
-
-def member_may_join(session: Session, activity: Activity, member: Member) -> bool:
-    """The activity's scope: its own union, or its union and the unions below it."""
-    if activity.scope == ActivityScope.OWN:
-        return member.org_id == activity.org_id
-    path = session.scalar(select(Org.path).where(Org.id == activity.org_id))
-    member_path = session.scalar(select(Org.path).where(Org.id == member.org_id))
-    return bool(path and member_path and member_path.startswith(path))
-
-
-def claim_voucher(session: Session, activity_id: int, member_id: int, *, now: datetime | None = None) -> Voucher:
-    """A member claims one voucher of an open activity, within its claim limit.
-
-    Raises:
-        NotFoundError: no such activity or not visible to the member.
-        DomainError: not open, outside its period, limit reached, or none left.
-    """
-    now = now or utcnow()
-    activity = session.get(Activity, activity_id)
-    member = session.get(Member, member_id)
-    if activity is None or member is None or not member_may_join(session, activity, member):
-        raise NotFoundError("活动不存在")
-    if activity.status != ActivityStatus.APPROVED or activity.run_status != ActivityRunStatus.OPEN:
-        raise DomainError("活动未开启", code="activity_closed")
-    if not activity.start_at <= now <= activity.end_at:
-        raise DomainError("不在活动时间内", code="activity_closed")
-    if activity.claim_limit == ClaimLimit.ONCE:
-        slot = "once"
-        taken = session.scalar(select(func.count(Voucher.id)).where(
-            Voucher.activity_id == activity_id, Voucher.member_id == member_id))
-        if taken:
-            raise DomainError("您已领取过本活动的券", code="limit_reached")
-    else:
-        day = local_today(now).isoformat()
-        taken = session.scalar(select(func.count(Voucher.id)).where(
-            Voucher.activity_id == activity_id, Voucher.member_id == member_id,
-            Voucher.claim_slot.like(f"{day}#%")))
-        if taken >= activity.claims_per_day:
-            raise DomainError(f"今天已领取 {taken} 张，已达每日上限", code="limit_reached")
-        slot = f"{day}#{taken + 1}"
-    free = (select(Voucher.id).where(Voucher.activity_id == activity_id, Voucher.status == VoucherStatus.UNCLAIMED)
-            .order_by(Voucher.id).limit(1))
-    if session.get_bind().dialect.name == "postgresql":
-        free = free.with_for_update(skip_locked=True)
-    try:
-        claimed = session.execute(
-            update(Voucher).where(Voucher.id == free.scalar_subquery(), Voucher.status == VoucherStatus.UNCLAIMED)
-            .values(status=VoucherStatus.CLAIMED, member_id=member_id, claim_slot=slot, claimed_at=now)
-            .returning(Voucher.id)).scalar()
-        session.commit()
-    except IntegrityError:  # the same member won the same slot in a parallel request
-        session.rollback()
-        raise DomainError("已达领取上限", code="limit_reached") from None
-    if claimed is None:
-        raise DomainError("券已领完", code="sold_out")
-    return session.get(Voucher, claimed)
 
 
 def _authorized(merchant_id: int):

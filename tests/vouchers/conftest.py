@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.services import vouchers
+from app.services import claims, vouchers
 from models.base import utcnow
 from models.vouchers import Activity, ActivityScope, ClaimLimit, Coupon, Merchant
 from tests.factories import base_of, county, make_user
@@ -59,6 +59,7 @@ def demo_claimed(ctx):
         ctx.get(Activity, voucher.activity_id).start_at = utcnow() - timedelta(hours=1)
         ctx.commit()
         member = make_member(ctx, merchant.org, name=name)
-        return vouchers.claim_voucher(ctx, voucher.activity_id, member.id), merchant
+        claimed = claims.claim_voucher(ctx, voucher.activity_id, member.id)
+        return ctx.get(Voucher, claimed.id), merchant
 
     return make

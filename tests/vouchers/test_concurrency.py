@@ -7,7 +7,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.services import vouchers
+from app.services import claims, vouchers
 from app.services.errors import DomainError
 from models.members import Member
 from models.vouchers import CouponAuthorization, Merchant, Voucher, VoucherStatus
@@ -49,7 +49,7 @@ def test_200_claimers_on_50_vouchers_get_exactly_50(ctx, open_activity):
     ids = _members(ctx, base_of(ctx, county(ctx), 0), 200)
     ctx.commit()
     when, activity_id = later(), activity.id
-    results = _race(lambda s, m: vouchers.claim_voucher(s, activity_id, m, now=when), ids)
+    results = _race(lambda s, m: claims.claim_voucher(s, activity_id, m, now=when), ids)
     assert results.count("ok") == 50 and results.count("sold_out") == 150
     claimed = ctx.scalar(select(func.count(Voucher.id)).where(Voucher.activity_id == activity.id,
                                                               Voucher.status == VoucherStatus.CLAIMED))
@@ -63,7 +63,7 @@ def test_one_member_racing_itself_gets_one(ctx, open_activity):
     member_id = _members(ctx, base_of(ctx, county(ctx), 0), 1)[0]
     ctx.commit()
     when, activity_id = later(), activity.id
-    results = _race(lambda s, m: vouchers.claim_voucher(s, activity_id, m, now=when), [member_id] * 30)
+    results = _race(lambda s, m: claims.claim_voucher(s, activity_id, m, now=when), [member_id] * 30)
     assert results.count("ok") == 1 and set(results) == {"ok", "limit_reached"}
     assert ctx.scalar(select(func.count(Voucher.id)).where(Voucher.member_id == member_id)) == 1
 
@@ -72,7 +72,7 @@ def test_100_redemptions_of_one_code_succeed_once(ctx, open_activity):
     activity, coupon, merchant = open_activity(quantity=1)
     member_id = _members(ctx, base_of(ctx, county(ctx), 0), 1)[0]
     ctx.commit()
-    voucher = vouchers.claim_voucher(ctx, activity.id, member_id, now=later())
+    voucher = claims.claim_voucher(ctx, activity.id, member_id, now=later())
     partners = [Merchant(org_id=activity.org_id, name=f"授权{i}") for i in range(4)]
     ctx.add_all(partners)
     ctx.commit()

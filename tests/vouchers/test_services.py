@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.codes import ALPHABET, normalize_code
-from app.services import vouchers
+from app.services import claims, vouchers
 from app.services.errors import DomainError, NotFoundError, SelfApprovalError
 from models.base import utcnow
 from models.review import ReviewTrail
@@ -80,39 +80,39 @@ def test_activity_review_refuses_self_approval_and_keeps_trail(ctx):
 def test_claim_once_then_limit(ctx, open_activity):
     activity, _c, _m = open_activity(quantity=3)
     member = make_member(ctx, base_of(ctx, county(ctx), 0))
-    voucher = vouchers.claim_voucher(ctx, activity.id, member.id, now=later())
+    voucher = claims.claim_voucher(ctx, activity.id, member.id, now=later())
     assert voucher.status == VoucherStatus.CLAIMED and voucher.member_id == member.id
     with pytest.raises(DomainError, match="已领取过"):
-        vouchers.claim_voucher(ctx, activity.id, member.id, now=later())
+        claims.claim_voucher(ctx, activity.id, member.id, now=later())
 
 
 def test_claim_n_per_day(ctx, open_activity):
     activity, _c, _m = open_activity(quantity=6, limit=ClaimLimit.DAILY, per_day=2)
     member = make_member(ctx, base_of(ctx, county(ctx), 0))
-    vouchers.claim_voucher(ctx, activity.id, member.id, now=later())
-    vouchers.claim_voucher(ctx, activity.id, member.id, now=later())
+    claims.claim_voucher(ctx, activity.id, member.id, now=later())
+    claims.claim_voucher(ctx, activity.id, member.id, now=later())
     with pytest.raises(DomainError, match="每日上限"):
-        vouchers.claim_voucher(ctx, activity.id, member.id, now=later())
-    assert vouchers.claim_voucher(ctx, activity.id, member.id, now=later() + timedelta(days=1)).claim_slot.endswith("#1")
+        claims.claim_voucher(ctx, activity.id, member.id, now=later())
+    assert claims.claim_voucher(ctx, activity.id, member.id, now=later() + timedelta(days=1)).claim_slot.endswith("#1")
 
 
 def test_claim_outside_scope_sold_out_and_before_start(ctx, open_activity):
     activity, _c, _m = open_activity(quantity=1)
     outsider = make_member(ctx, base_of(ctx, county(ctx), 1))
     with pytest.raises(NotFoundError):
-        vouchers.claim_voucher(ctx, activity.id, outsider.id, now=later())
+        claims.claim_voucher(ctx, activity.id, outsider.id, now=later())
     first, second = (make_member(ctx, base_of(ctx, county(ctx), 0)) for _ in range(2))
     with pytest.raises(DomainError, match="不在活动时间内"):
-        vouchers.claim_voucher(ctx, activity.id, first.id)
-    vouchers.claim_voucher(ctx, activity.id, first.id, now=later())
+        claims.claim_voucher(ctx, activity.id, first.id)
+    claims.claim_voucher(ctx, activity.id, first.id, now=later())
     with pytest.raises(DomainError, match="券已领完"):
-        vouchers.claim_voucher(ctx, activity.id, second.id, now=later())
+        claims.claim_voucher(ctx, activity.id, second.id, now=later())
 
 
 def test_redeem_once_by_authorized_merchants_only(ctx, open_activity):
     activity, coupon, merchant = open_activity(quantity=2)
     member = make_member(ctx, base_of(ctx, county(ctx), 0), name="王小明")
-    voucher = vouchers.claim_voucher(ctx, activity.id, member.id, now=later())
+    voucher = claims.claim_voucher(ctx, activity.id, member.id, now=later())
     stranger = Merchant(org_id=activity.org_id, name="别家商户")
     partner = Merchant(org_id=activity.org_id, name="授权商户")
     ctx.add_all([stranger, partner])
@@ -138,7 +138,7 @@ def test_redeem_once_by_authorized_merchants_only(ctx, open_activity):
 def test_expiry_and_closing_are_scheduled_jobs(ctx, open_activity):
     activity, coupon, merchant = open_activity(quantity=2)
     member = make_member(ctx, base_of(ctx, county(ctx), 0))
-    voucher = vouchers.claim_voucher(ctx, activity.id, member.id, now=later())
+    voucher = claims.claim_voucher(ctx, activity.id, member.id, now=later())
     after = utcnow() + timedelta(days=40)
     assert vouchers.expire_vouchers(ctx, now=after) >= 2
     assert ctx.scalar(select(func.count(Voucher.id)).where(Voucher.activity_id == activity.id,

@@ -3,7 +3,7 @@ import io
 
 from python_calamine import CalamineWorkbook
 
-from app.services import vouchers
+from app.services import claims, vouchers
 from tests.factories import base_of, county, make_member
 from tests.vouchers.conftest import later
 
@@ -17,7 +17,7 @@ def _redeemed(ctx, open_activity, count=3):
     union = base_of(ctx, county(ctx), 0)
     for i in range(count):
         member = make_member(ctx, union, name="结算会员")
-        voucher = vouchers.claim_voucher(ctx, activity.id, member.id, now=later())
+        voucher = claims.claim_voucher(ctx, activity.id, member.id, now=later())
         vouchers.redeem_voucher(ctx, voucher.code, merchant_id=merchant.id, operator_id=None, now=later())
     return activity, merchant
 
