@@ -10,7 +10,7 @@ import re
 import secrets
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, send_file
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.services.errors import DomainError
@@ -75,3 +75,13 @@ def image_file(name: str | None) -> tuple[Path, str] | None:
         return None
     path = image_dir() / name
     return (path, _MIMETYPES[name.rsplit(".", 1)[1]]) if path.is_file() else None
+
+
+def image_response(name: str | None):
+    """The stored picture as a cacheable response that browsers never sniff, or None."""
+    found = image_file(name)
+    if found is None:
+        return None
+    response = send_file(found[0], mimetype=found[1], max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -52,6 +52,12 @@ class JsonApi(BaseApi):
         return http_error(500)
 
 
+def bound_endpoint(attr: str, message: str):
+    """FAB's ``protect`` and ``safe`` with ``bound_to``: the one decorator of a self-service endpoint."""
+    bound = bound_to(attr, message)
+    return lambda f: protect()(safe(bound(f)))
+
+
 def bound_to(attr: str, message: str):
     """Pass the account's bound id (``member_id``, ``merchant_id``) to the endpoint;
     a JSON 404 ``not_bound`` when the account has none."""
@@ -95,9 +101,7 @@ class MeApi(JsonApi):
     openapi_spec_tag = "Member self-service"
 
     @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    @bound_to("member_id", "该账户未绑定会员")
+    @bound_endpoint("member_id", "该账户未绑定会员")
     def profile(self, member_id):
         """The logged-in member's own record.
         ---

@@ -2,7 +2,7 @@
 only to users who may see the row (same scope, ``show`` permission)."""
 from __future__ import annotations
 
-from flask import abort, current_app, request, send_file, url_for
+from flask import abort, current_app, request, url_for
 from flask_appbuilder.baseviews import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_wtf.file import FileField
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms.validators import ValidationError
 
 from app.extensions import db
-from app.images import check_image, image_file, store_image
+from app.images import check_image, image_file, image_response, store_image
 from app.services.errors import DomainError
 
 ACCEPT = "image/png,image/jpeg,image/webp"
@@ -73,15 +73,11 @@ class ImageColumnsMixin:
     @expose("/image/<column>/<name>")
     @has_access
     def image(self, column, name):
-        found = image_file(name) if column in self.image_columns else None
-        if found is None:
+        if column not in self.image_columns or image_file(name) is None:
             abort(404)
         model = self.datamodel.obj
         pk = db.session.scalar(select(model.id).where(getattr(model, column) == name).limit(1))
         if pk is None:
             abort(404)
         self.scoped_item(pk)  # 404 outside the user's scope
-        path, mimetype = found
-        response = send_file(path, mimetype=mimetype, max_age=3600)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return image_response(name)

@@ -4,17 +4,16 @@ The account must be bound to a merchant; every refusal is ``{"code": …, "messa
 """
 from __future__ import annotations
 
-from flask_appbuilder.api import expose, safe
-from flask_appbuilder.security.decorators import protect
+from flask_appbuilder.api import expose
 
 from app.extensions import db
 from app.services import vouchers as svc
 from app.services.errors import DomainError
 from models.base import DISPLAY_TZ
 
-from .api import JsonApi, _api_user, bound_to
+from .api import JsonApi, _api_user, bound_endpoint
 
-merchant_required = bound_to("merchant_id", "该账户未绑定商家")
+merchant_endpoint = bound_endpoint("merchant_id", "该账户未绑定商家")
 
 class MerchantVoucherApi(JsonApi):
     """Scan → verify → redeem, for the merchant's own and authorized coupons."""
@@ -23,9 +22,7 @@ class MerchantVoucherApi(JsonApi):
     openapi_spec_tag = "Merchant redemption"
 
     @expose("/<code>", methods=["GET"])
-    @protect()
-    @safe
-    @merchant_required
+    @merchant_endpoint
     def verify(self, merchant_id, code):
         """Verify a scanned or typed code before redeeming it.
         ---
@@ -52,9 +49,7 @@ class MerchantVoucherApi(JsonApi):
             return self.refuse(err)
 
     @expose("/<code>/redeem", methods=["POST"])
-    @protect()
-    @safe
-    @merchant_required
+    @merchant_endpoint
     def redeem(self, merchant_id, code):
         """Redeem (核销) a code: exactly once, by an authorized merchant, before it expires.
         ---

@@ -4,15 +4,14 @@ Every refusal is a JSON body ``{"code": …, "message": …}`` with a stable cod
 """
 from __future__ import annotations
 
-from flask import Response, send_file
-from flask_appbuilder.api import expose, safe
-from flask_appbuilder.security.decorators import protect
+from flask import Response
+from flask_appbuilder.api import expose
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.codes import qr_png
 from app.extensions import db
-from app.images import image_file
+from app.images import image_response
 from app.services import claims
 from app.services.vouchers import money
 from app.services.errors import DomainError
@@ -20,9 +19,9 @@ from models.base import utcnow
 from models.members import Member
 from models.vouchers import Activity, ActivityRunStatus, ActivityStatus, Voucher
 
-from .api import JsonApi, bound_to, json_error
+from .api import JsonApi, bound_endpoint, json_error
 
-member_required = bound_to("member_id", "该账户未绑定会员")
+member_endpoint = bound_endpoint("member_id", "该账户未绑定会员")
 
 
 class MemberVoucherApi(JsonApi):
@@ -32,9 +31,7 @@ class MemberVoucherApi(JsonApi):
     openapi_spec_tag = "Member self-service"
 
     @expose("/activities", methods=["GET"])
-    @protect()
-    @safe
-    @member_required
+    @member_endpoint
     def activities(self, member_id):
         """Open activities the member may join.
         ---
@@ -58,9 +55,7 @@ class MemberVoucherApi(JsonApi):
             for a in visible])
 
     @expose("/activities/<int:activity_id>/cover", methods=["GET"])
-    @protect()
-    @safe
-    @member_required
+    @member_endpoint
     def cover(self, member_id, activity_id):
         """Cover image of an approved activity the member may join.
         ---
@@ -77,18 +72,14 @@ class MemberVoucherApi(JsonApi):
               description: no such activity or picture for this member (code not_found)
         """
         activity = db.session.get(Activity, activity_id)
-        found = image_file(activity.cover_image) if activity is not None else None
-        if (found is None or activity.status != ActivityStatus.APPROVED
+        response = image_response(activity.cover_image) if activity is not None else None
+        if (response is None or activity.status != ActivityStatus.APPROVED
                 or not claims.member_may_join(db.session, activity, db.session.get(Member, member_id))):
             return json_error(404, "not_found", "图片不存在")
-        response = send_file(found[0], mimetype=found[1], max_age=3600)
-        response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
     @expose("/activities/<int:activity_id>/claim", methods=["POST"])
-    @protect()
-    @safe
-    @member_required
+    @member_endpoint
     def claim(self, member_id, activity_id):
         """Claim one voucher within the activity's limit.
         ---
@@ -113,9 +104,7 @@ class MemberVoucherApi(JsonApi):
         return self.response(201, result=_voucher_json(voucher))
 
     @expose("/mine", methods=["GET"])
-    @protect()
-    @safe
-    @member_required
+    @member_endpoint
     def mine(self, member_id):
         """The member's vouchers with their status (未使用 / 已核销 / 已过期).
         ---
@@ -131,9 +120,7 @@ class MemberVoucherApi(JsonApi):
 
 
     @expose("/qr/<code>", methods=["GET"])
-    @protect()
-    @safe
-    @member_required
+    @member_endpoint
     def qr(self, member_id, code):
         """QR image (PNG) of one of the member's own vouchers.
         ---
