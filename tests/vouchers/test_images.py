@@ -1,5 +1,6 @@
 """Licence, logo and cover pictures: uploaded, re-encoded (no EXIF, no payload), served in scope only."""
 import io
+import re
 from datetime import timedelta
 
 from PIL import Image
@@ -38,6 +39,10 @@ def _stored(name):
 def test_merchant_pictures_are_reencoded_and_shown(client_as, ctx):
     union = base_of(ctx, county(ctx, 0))
     client = client_as("county_admin")
+    form = client.get("/merchantview/add").get_data(as_text=True)
+    for column in ("licence_image", "logo_image"):
+        assert re.search(rf'<input[^>]*name="{column}_upload"[^>]*type="file"|<input[^>]*type="file"[^>]*name="{column}_upload"', form)
+    assert "营业执照" in form and 'accept="image/png,image/jpeg,image/webp"' in form
     response = client.post("/merchantview/add", content_type="multipart/form-data", data=_merchant_form(
         union, "有执照的商家",
         licence_image=(picture(exif_make="SpyCam", trailer=b"<script>alert(1)</script>"), "执照.jpg"),
