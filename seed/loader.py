@@ -133,10 +133,22 @@ def _seed_accounts(session, orgs):
 
 
 
+def _demo_picture(color, size=(240, 240)) -> bytes:
+    """A plain coloured PNG standing in for a logo or cover."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG")
+    return out.getvalue()
+
+
 def _seed_welfare(session, orgs):
     """One merchant with a coupon, an approved and opened claim activity, one draft."""
     from datetime import date, timedelta
 
+    from app.images import store_image
     from app.services import vouchers
     from models.base import utcnow
     from models.security import AppUser
@@ -144,7 +156,8 @@ def _seed_welfare(session, orgs):
 
     union = orgs["bases"][0]
     merchant = Merchant(org_id=union.id, name="黄浦职工超市", contact="李经理", mobile="13912340000",
-                        service_type="超市", address="上海市黄浦区某路1号", online=True)
+                        service_type="超市", address="上海市黄浦区某路1号", online=True,
+                        logo_image=store_image(_demo_picture((192, 32, 45))))
     session.add(merchant)
     session.flush()
     coupon = Coupon(merchant_id=merchant.id, org_id=union.id, title="满100减20", name="职工专享代金券",
@@ -153,7 +166,7 @@ def _seed_welfare(session, orgs):
     session.add(coupon)
     start = utcnow() + timedelta(hours=1)
     approved = Activity(org_id=union.id, title="新春职工领券", start_at=start, end_at=start + timedelta(days=30),
-                        content="每位会员限领一张")
+                        content="每位会员限领一张", cover_image=store_image(_demo_picture((230, 120, 30), (640, 320))))
     draft = Activity(org_id=union.id, title="夏季清凉领券（草稿）", start_at=start + timedelta(days=90),
                      end_at=start + timedelta(days=120))
     session.add_all([approved, draft])
