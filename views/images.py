@@ -46,6 +46,7 @@ class ImageColumnsMixin:
             setattr(cls, f"{kind}_form_extra_fields", extra)
             form_columns = list(getattr(cls, f"{kind}_columns"))
             setattr(cls, f"{kind}_columns", form_columns + [f"{c}_upload" for c in columns])
+        cls.label_columns = {**(getattr(cls, "label_columns", None) or {}), **columns}
         cls.method_permission_name = {**(getattr(cls, "method_permission_name", None) or {}), "image": "show"}
 
     def __init__(self, **kwargs):

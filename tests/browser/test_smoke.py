@@ -85,3 +85,28 @@ def test_base_admin_uploads_members_and_sees_the_job_finish(live_server, page, c
     assert page.locator("#result-link").count() == 1
     ctx.expire_all()
     assert ctx.scalar(select(Member).where(Member.id_number == good[2])).org_id == own.id
+
+
+def test_county_admin_uploads_a_logo_and_sees_it(live_server, page, ctx, tmp_path):
+    from models.vouchers import Merchant
+    from tests.vouchers.test_images import picture
+
+    union = base_of(ctx, county(ctx, 0), 2)
+    merchant = Merchant(org_id=union.id, name="浏览器上传商家")
+    ctx.add(merchant)
+    ctx.commit()
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(picture("PNG", size=(120, 60)))
+    page.goto(f"{live_server}/logout/")
+    page.goto(f"{live_server}/login/")
+    page.fill("input[name=username]", "county_admin")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("input[type=submit], button[type=submit]")
+    page.goto(f"{live_server}/merchantview/edit/{merchant.id}")
+    page.set_input_files("input[name=logo_image_upload]", str(logo))
+    page.click("form button[type=submit], form input[type=submit]")
+    page.goto(f"{live_server}/merchantview/show/{merchant.id}")
+    image = page.locator("img.union-thumb").first
+    image.wait_for()
+    assert page.evaluate("(img) => img.complete && img.naturalWidth", image.element_handle()) == 120
+    page.screenshot(path=str(tmp_path / "merchant.png"))

@@ -55,7 +55,7 @@ def test_merchant_pictures_are_reencoded_and_shown(client_as, ctx):
     assert Image.open(io.BytesIO(_stored(merchant.logo_image))).size == (2000, 500)  # scaled to IMAGE_MAX_SIDE
     html = client.get(f"/merchantview/show/{merchant.id}").get_data(as_text=True)
     url = f"/merchantview/image/licence_image/{merchant.licence_image}"
-    assert f'src="{url}"' in html
+    assert f'src="{url}"' in html and "营业执照" in html and "商家Logo" in html and "Logo Image" not in html
     served = client.get(url)
     assert served.status_code == 200 and served.mimetype == "image/jpeg" and served.data == licence
     assert served.headers["X-Content-Type-Options"] == "nosniff"
