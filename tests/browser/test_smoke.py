@@ -40,14 +40,19 @@ def page():
         browser.close()
 
 
+def login(page, live_server, username):
+    page.goto(f"{live_server}/logout/")
+    page.goto(f"{live_server}/login/")
+    assert "登录" in page.content()
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("input[type=submit], button[type=submit]")
+
+
 def test_county_admin_adds_member_and_sees_it_masked(live_server, page, ctx):
     union = base_of(ctx, county(ctx, 0), 1)
     number = new_id_number()
-    page.goto(f"{live_server}/login/")
-    assert "登录" in page.content()
-    page.fill("input[name=username]", "county_admin")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
+    login(page, live_server, "county_admin")
     page.goto(f"{live_server}/memberview/list/")
     assert "会员管理" in page.content()
     page.goto(f"{live_server}/memberview/add")
@@ -71,11 +76,7 @@ def test_base_admin_uploads_members_and_sees_the_job_finish(live_server, page, c
     own = base_of(ctx, county(ctx, 0), 0)
     good, bad = member_row(own, org=""), member_row(own, org="", phone="123")
     path = make_xlsx(tmp_path / "浏览器导入.xlsx", [MEMBER_HEADER, good, bad])
-    page.goto(f"{live_server}/logout/")
-    page.goto(f"{live_server}/login/")
-    page.fill("input[name=username]", "base_admin")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
+    login(page, live_server, "base_admin")
     page.goto(f"{live_server}/datajobview/upload?kind=members")
     assert page.locator("#template-link").count() == 1
     page.set_input_files("input[name=file]", str(path))
@@ -97,11 +98,7 @@ def test_county_admin_uploads_a_logo_and_sees_it(live_server, page, ctx, tmp_pat
     ctx.commit()
     logo = tmp_path / "logo.png"
     logo.write_bytes(picture("PNG", size=(120, 60)))
-    page.goto(f"{live_server}/logout/")
-    page.goto(f"{live_server}/login/")
-    page.fill("input[name=username]", "county_admin")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
+    login(page, live_server, "county_admin")
     page.goto(f"{live_server}/merchantview/edit/{merchant.id}")
     page.set_input_files("input[name=logo_image_upload]", str(logo))
     page.click("form button[type=submit], form input[type=submit]")
