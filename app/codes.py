@@ -4,6 +4,7 @@ character and any swap of two neighbours (weights 1..14 modulo the prime 31)."""
 from __future__ import annotations
 
 import io
+import operator
 import secrets
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # 31 characters
@@ -15,17 +16,29 @@ def check_char(body: str) -> str:
     return ALPHABET[sum((i + 1) * _VALUE[c] for i, c in enumerate(body)) % 31]
 
 
-_SPACE = len(ALPHABET) ** RANDOM_CHARS
+
+# random bytes → characters in C: a byte below 248 (= 8 × 31) picks ALPHABET[byte % 31], the
+# others are dropped, so every character is uniform and independent (13 of them: uniform bodies)
+_PICK = bytes(ord(ALPHABET[b % 31]) if b < 248 else 0 for b in range(256))
+_DROP = bytes(range(248, 256))
+_VALUES = bytes(_VALUE.get(chr(b), 0) for b in range(256))
+_WEIGHTS = range(1, RANDOM_CHARS + 1)
 
 
-def new_code() -> str:
-    n = secrets.randbelow(_SPACE)  # uniform over every 13-character body
-    chars = []
-    for _ in range(RANDOM_CHARS):
-        n, digit = divmod(n, 31)
-        chars.append(ALPHABET[digit])
-    body = "".join(chars)
-    return body + check_char(body)
+def new_codes(count: int) -> list[str]:
+    """``count`` fresh codes (the database's unique index is the backstop against a repeat)."""
+    wanted = count * RANDOM_CHARS
+    chars = b""
+    while len(chars) < wanted:
+        chars += secrets.token_bytes(wanted - len(chars) + wanted // 30 + 16).translate(_PICK, _DROP)
+    codes = []
+    for start in range(0, wanted, RANDOM_CHARS):
+        body = chars[start:start + RANDOM_CHARS]
+        check = sum(map(operator.mul, _WEIGHTS, body.translate(_VALUES))) % 31
+        codes.append(body.decode() + ALPHABET[check])
+    return codes
+
+
 
 
 def normalize_code(raw: str) -> str | None:

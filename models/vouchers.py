@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     select,
+    text,
 )
 from sqlalchemy.orm import object_session, relationship
 
@@ -239,8 +240,11 @@ class Voucher(Model):
     __table_args__ = (
         # the next free voucher of an activity: one index range
         Index("ix_voucher_activity_status", "activity_id", "status", "id"),
-        Index("ix_voucher_member", "member_id"),
-        UniqueConstraint("activity_id", "member_id", "claim_slot", name="uq_voucher_claim_slot"),
+        # claimed vouchers only: generating 100,000 unclaimed ones writes no entries here
+        Index("ix_voucher_member", "member_id", postgresql_where=text("member_id IS NOT NULL"),
+              sqlite_where=text("member_id IS NOT NULL")),
+        Index("uq_voucher_claim_slot", "activity_id", "member_id", "claim_slot", unique=True,
+              postgresql_where=text("member_id IS NOT NULL"), sqlite_where=text("member_id IS NOT NULL")),
     )
 
     @property

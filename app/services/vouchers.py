@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.codes import new_code, normalize_code
+from app.codes import new_codes, normalize_code
 from app.database import fast_insert
 from app.masking import mask_name
 from app.services import review_flow
@@ -204,11 +204,10 @@ def generate_vouchers(session: Session, activity_id: int) -> int:
         raise DomainError("只有审核通过的活动才能生成券码")
     if activity.vouchers_generated:
         raise DomainError("该活动的券码已生成")
-    rows = []
-    for prize in activity.prizes:
-        expires = prize.coupon.valid_to
-        rows += [{"code": new_code(), "org_id": activity.org_id, "activity_id": activity.id, "prize_id": prize.id, "coupon_id": prize.coupon_id,
-                  "status": VoucherStatus.UNCLAIMED.value, "expires_on": expires} for _ in range(prize.quantity)]
+    codes = iter(new_codes(sum(prize.quantity for prize in activity.prizes)))
+    rows = [{"code": next(codes), "org_id": activity.org_id, "activity_id": activity.id, "prize_id": prize.id,
+             "coupon_id": prize.coupon_id, "status": VoucherStatus.UNCLAIMED.value, "expires_on": prize.coupon.valid_to}
+            for prize in activity.prizes for _ in range(prize.quantity)]
     for start in range(0, len(rows), 20_000):
         fast_insert(session, Voucher.__table__, rows[start:start + 20_000])
     activity.vouchers_generated = True
