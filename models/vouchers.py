@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -162,6 +163,7 @@ class Activity(Model):
     created_at = Column(UTCDateTime, default=utcnow)
 
     prizes = relationship("Prize", back_populates="activity", cascade="all, delete-orphan")
+    __table_args__ = (UniqueConstraint("id", "org_id", name="uq_activity_org"),)  # vouchers' FK target
 
     def __repr__(self) -> str:
         return self.title or ""
@@ -204,7 +206,10 @@ class Prize(Model):
     coupon_id = Column(Integer, ForeignKey("coupon.id"), nullable=False)
     coupon = relationship("Coupon")
     quantity = Column(Integer, nullable=False)
-    __table_args__ = (CheckConstraint("quantity > 0", name="ck_prize_quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_prize_quantity_positive"),
+        UniqueConstraint("id", "activity_id", "coupon_id", name="uq_prize_voucher_key"),  # vouchers' FK target
+    )
 
 
 class VoucherStatus(LabeledEnum):
@@ -220,12 +225,14 @@ class Voucher(Model):
     __tablename__ = "voucher"
     id = Column(Integer, primary_key=True)
     code = Column(String(14), nullable=False, unique=True)
-    org_id = Column(Integer, ForeignKey("org.id"), nullable=False, index=True)  # the activity's union: scope
-    activity_id = Column(Integer, ForeignKey("activity.id"), nullable=False)
-    activity = relationship("Activity")
-    prize_id = Column(Integer, ForeignKey("prize.id"), nullable=False)
-    coupon_id = Column(Integer, ForeignKey("coupon.id"), nullable=False)
-    coupon = relationship("Coupon")
+    # two composite keys bind prize, activity, coupon and union together (and cost the bulk
+    # generation two checks per row instead of four): see __table_args__
+    org_id = Column(Integer, nullable=False, index=True)  # the activity's union: scope
+    activity_id = Column(Integer, nullable=False)
+    activity = relationship("Activity", foreign_keys=[activity_id, org_id], viewonly=True)
+    prize_id = Column(Integer, nullable=False)
+    coupon_id = Column(Integer, nullable=False)
+    coupon = relationship("Coupon", primaryjoin="foreign(Voucher.coupon_id) == Coupon.id", viewonly=True)
     status = Column(String(10), nullable=False, default=VoucherStatus.UNCLAIMED)
     member_id = Column(Integer, ForeignKey("member.id"))
     claim_slot = Column(String(16))
@@ -238,6 +245,9 @@ class Voucher(Model):
     expires_on = Column(Date, nullable=False)
 
     __table_args__ = (
+        ForeignKeyConstraint(["prize_id", "activity_id", "coupon_id"], ["prize.id", "prize.activity_id", "prize.coupon_id"],
+                             name="fk_voucher_prize"),
+        ForeignKeyConstraint(["activity_id", "org_id"], ["activity.id", "activity.org_id"], name="fk_voucher_activity"),
         # the next free voucher of an activity: one index range
         Index("ix_voucher_activity_status", "activity_id", "status", "id"),
         # claimed vouchers only: generating 100,000 unclaimed ones writes no entries here

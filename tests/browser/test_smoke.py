@@ -47,6 +47,7 @@ def login(page, live_server, username):
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("input[type=submit], button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)  # the session cookie is set
 
 
 def test_county_admin_adds_member_and_sees_it_masked(live_server, page, ctx):
