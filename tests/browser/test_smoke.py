@@ -41,7 +41,7 @@ def page():
 
 
 def login(page, live_server, username):
-    page.goto(f"{live_server}/logout/")
+    page.context.clear_cookies()  # a fresh session: no logout page and its requests racing the login
     page.goto(f"{live_server}/login/")
     assert "登录" in page.content()
     page.fill("input[name=username]", username)
