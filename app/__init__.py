@@ -8,7 +8,7 @@ from flask_appbuilder import AppBuilder
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.api_errors import register_api_errors
+from app.http_errors import register_http_errors
 from app.config import check_config, default_config
 from app.extensions import csrf, db
 
@@ -51,7 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
         register_views(appbuilder)
 
     _limit_api_login(app, appbuilder)
-    register_api_errors(app, appbuilder.sm.jwt_manager)
+    register_http_errors(app, appbuilder.sm.jwt_manager)
     app.before_request(_refuse_nul_bytes)
     app.before_request(enforce_idle_timeout)
     app.jinja_env.filters["localtime"] = _localtime

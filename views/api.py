@@ -7,7 +7,7 @@ from flask import g
 from flask_appbuilder.api import BaseApi, ModelRestApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
-from app.api_errors import http_error, json_error
+from app.http_errors import http_error, json_error
 from app.extensions import db
 from app.security import FilterInScope, ScopeArgs, current_user, scope_kind
 from app.services.errors import DomainError

@@ -88,8 +88,9 @@ def test_csrf_is_enforced_on_posts(csrf_app, ctx):
     token = csrf_token(client, "/login/")
     client.post("/login/", data={"username": "county_admin", "password": "Union@2026demo", "csrf_token": token})
     member_id = ctx.scalar(select(AppUser.member_id).where(AppUser.username == "member"))
-    response = client.post(f"/memberview/delete/{member_id}")
-    assert response.status_code == 400
+    response = client.post(f"/memberview/delete/{member_id}", headers={"Referer": "http://localhost/memberview/list/"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/memberview/list/")
+    assert "页面已过期" in client.get("/memberview/list/").get_data(as_text=True)
     # GET mutations are refused outright
     response = client.get(f"/memberview/delete/{member_id}")
     assert response.status_code in (302, 405)
@@ -99,9 +100,15 @@ def test_csrf_is_enforced_on_posts(csrf_app, ctx):
     assert ctx.get(Member, member_id) is not None
 
 
-def test_login_without_csrf_token_is_refused(csrf_app):
-    response = csrf_app.test_client().post("/login/", data={"username": "county_admin", "password": "Union@2026demo"})
-    assert response.status_code == 400
+def test_login_without_csrf_token_is_refused_with_a_notice(csrf_app):
+    client = csrf_app.test_client()
+    response = client.post("/login/", data={"username": "county_admin", "password": "Union@2026demo"},
+                           headers={"Referer": "http://localhost/login/"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login/")
+    page = client.get("/login/").get_data(as_text=True)
+    assert "页面已过期" in page and "county_admin" not in page  # refused, not logged in
+    api = client.post("/api/v1/member-vouchers/activities/1/claim")  # JWT APIs are CSRF-exempt: 401
+    assert api.status_code == 401 and api.json["code"] == "unauthenticated"
 
 
 def test_secret_key_required_outside_development():

@@ -1,10 +1,13 @@
-"""Under /api/ every refusal is JSON ``{"code": …, "message": …}`` in Chinese: JWT problems,
-unknown routes, wrong methods, rate limits and unexpected errors alike (never an HTML page)."""
+"""How HTTP errors answer. Under /api/ every refusal is JSON ``{"code": …, "message": …}`` in
+Chinese: JWT problems, unknown routes, wrong methods, rate limits and unexpected errors alike
+(never an HTML page). A form posted with a stale CSRF token (the page sat open past a logout, or
+another tab replaced the session) goes back to its page with a notice instead of a bare 400."""
 from __future__ import annotations
 
 import logging
 
-from flask import jsonify, make_response, request
+from flask import flash, jsonify, make_response, redirect, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -31,13 +34,21 @@ def http_error(status: int):
     return json_error(status, code, message)
 
 
-def register_api_errors(app, jwt_manager) -> None:
+def register_http_errors(app, jwt_manager) -> None:
     jwt_manager.unauthorized_loader(lambda _reason: json_error(401, "unauthenticated", "请先登录"))
     jwt_manager.invalid_token_loader(lambda _reason: json_error(401, "invalid_token", "登录凭证无效，请重新登录"))
     jwt_manager.expired_token_loader(lambda _h, _p: json_error(401, "token_expired", "登录已过期，请重新登录"))
     jwt_manager.revoked_token_loader(lambda _h, _p: json_error(401, "token_revoked", "登录凭证已失效，请重新登录"))
     jwt_manager.user_lookup_error_loader(lambda _h, _p: json_error(401, "unauthenticated", "账户不存在或已停用"))
     jwt_manager.needs_fresh_token_loader(lambda _h, _p: json_error(401, "fresh_login_required", "请重新登录后再试"))
+
+    @app.errorhandler(CSRFError)
+    def _stale_form(_err: CSRFError):
+        if request.path.startswith("/api/"):
+            return json_error(400, "csrf_failed", "页面已过期，请刷新后重试")
+        flash("页面已过期或登录状态已变化，请重新提交", "warning")
+        back = request.referrer or ""
+        return redirect(back if back.startswith(request.host_url) else "/")
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
