@@ -27,8 +27,22 @@ DOMAIN_STATUS = {
 }
 
 
+# path parameters the self-service endpoints share; a docstring lists one by name: ``- voucher_code``
+PATH_PARAMETERS = {
+    "voucher_code": {"name": "code", "required": True, "schema": {"type": "string"},
+                     "description": "券码 (scanned or typed; case, spaces and dashes do not matter)"},
+    "activity_id": {"name": "activity_id", "required": True, "schema": {"type": "integer"}},
+}
+
+
 class JsonApi(BaseApi):
     """FAB's BaseApi whose own refusals (bad request, 401, 403, 404, 500) are Chinese JSON with a code."""
+
+    def add_apispec_components(self, api_spec) -> None:
+        super().add_apispec_components(api_spec)
+        for name, parameter in PATH_PARAMETERS.items():
+            if name not in api_spec.components.parameters:
+                api_spec.components.parameter(name, "path", dict(parameter))
 
     def refuse(self, err: DomainError):
         return json_error(DOMAIN_STATUS.get(err.code, 400), err.code, err.message)

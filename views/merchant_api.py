@@ -15,6 +15,7 @@ from .api import JsonApi, _api_user, bound_endpoint
 
 merchant_endpoint = bound_endpoint("merchant_id", "该账户未绑定商家")
 
+
 class MerchantVoucherApi(JsonApi):
     """Scan → verify → redeem, for the merchant's own and authorized coupons."""
 
@@ -28,10 +29,7 @@ class MerchantVoucherApi(JsonApi):
         ---
         get:
           parameters:
-          - in: path
-            name: code
-            schema:
-              type: string
+          - voucher_code
           responses:
             200:
               description: >-
@@ -55,10 +53,7 @@ class MerchantVoucherApi(JsonApi):
         ---
         post:
           parameters:
-          - in: path
-            name: code
-            schema:
-              type: string
+          - voucher_code
           responses:
             200:
               description: the redeemed voucher (code, coupon, face value, redeemed_at)

@@ -61,10 +61,7 @@ class MemberVoucherApi(JsonApi):
         ---
         get:
           parameters:
-          - in: path
-            name: activity_id
-            schema:
-              type: integer
+          - activity_id
           responses:
             200:
               description: image/png, image/jpeg or image/webp
@@ -85,10 +82,7 @@ class MemberVoucherApi(JsonApi):
         ---
         post:
           parameters:
-          - in: path
-            name: activity_id
-            schema:
-              type: integer
+          - activity_id
           responses:
             201:
               description: the claimed voucher
@@ -126,10 +120,7 @@ class MemberVoucherApi(JsonApi):
         ---
         get:
           parameters:
-          - in: path
-            name: code
-            schema:
-              type: string
+          - voucher_code
           responses:
             200:
               description: image/png

@@ -86,5 +86,7 @@ def test_member_and_merchant_endpoints_in_openapi_and_swagger(app, client_as):
             "/api/v1/member-vouchers/activities/{activity_id}/claim", "/api/v1/member-vouchers/mine"} <= set(spec["paths"])
     redeem = spec["paths"]["/api/v1/merchant-vouchers/{code}/redeem"]["post"]
     assert {"200", "403", "404", "409"} <= set(redeem["responses"])
+    assert redeem["parameters"] == [{"$ref": "#/components/parameters/voucher_code"}]
+    assert spec["components"]["parameters"]["voucher_code"]["in"] == "path"
     page = client_as("merchant").get("/swagger/v1")
     assert page.status_code == 200 and "swagger" in page.get_data(as_text=True).lower()
