@@ -8,7 +8,7 @@ import logging
 
 from flask import flash, jsonify, make_response, redirect, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,8 @@ def register_http_errors(app, jwt_manager) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
-        if isinstance(err, HTTPException):
-            return _http(err)
+        # (HTTP errors reach the handler above: Flask picks the most specific class)
+        if not request.path.startswith("/api/"):
+            raise err  # pages keep Flask's own handling: the debugger, or a logged 500
         log.exception("unhandled error on %s", request.path)
-        if request.path.startswith("/api/"):
-            return http_error(500)
-        return InternalServerError()
+        return http_error(500)

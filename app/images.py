@@ -69,19 +69,11 @@ def store_image(data: bytes) -> str:
     return name
 
 
-def image_file(name: str | None) -> tuple[Path, str] | None:
-    """The stored file and its MIME type, or None for a name we never generated."""
-    if not name or not _NAME.fullmatch(name):
-        return None
-    path = image_dir() / name
-    return (path, _MIMETYPES[name.rsplit(".", 1)[1]]) if path.is_file() else None
-
-
 def image_response(name: str | None):
-    """The stored picture as a cacheable response that browsers never sniff, or None."""
-    found = image_file(name)
-    if found is None:
+    """The stored picture as a cacheable response that browsers never sniff, or None for a name
+    we never generated or a file that is gone."""
+    if not name or not _NAME.fullmatch(name) or not (image_dir() / name).is_file():
         return None
-    response = send_file(found[0], mimetype=found[1], max_age=3600)
+    response = send_file(image_dir() / name, mimetype=_MIMETYPES[name.rsplit(".", 1)[1]], max_age=3600)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

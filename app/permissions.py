@@ -88,6 +88,5 @@ def sync_roles(appbuilder, roles: dict[str, RoleDef]) -> dict[str, int]:
         for pair in set(have) - wanted:
             sm.del_permission_role(role, have[pair])
             removed += 1
-    if hasattr(sm, "forget_grants"):
-        sm.forget_grants()
+    sm.forget_grants()
     return {"added": added, "removed": removed}

@@ -7,8 +7,8 @@ from flask import g
 from flask_appbuilder.api import BaseApi, ModelRestApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
-from app.http_errors import http_error, json_error
 from app.extensions import db
+from app.http_errors import http_error, json_error
 from app.security import FilterInScope, ScopeArgs, current_user, scope_kind
 from app.services.errors import DomainError
 from models.members import Member
@@ -67,30 +67,28 @@ class JsonApi(BaseApi):
 
 
 def bound_endpoint(attr: str, message: str):
-    """FAB's ``protect`` and ``safe`` with ``bound_to``: the one decorator of a self-service endpoint."""
-    bound = bound_to(attr, message)
-    return lambda f: protect()(safe(bound(f)))
-
-
-def bound_to(attr: str, message: str):
-    """Pass the account's bound id (``member_id``, ``merchant_id``) to the endpoint;
-    a JSON 404 ``not_bound`` when the account has none."""
+    """The one decorator of a self-service endpoint: FAB's ``protect`` and ``safe``; the account's
+    bound id (``member_id``, ``merchant_id``) passed in, a JSON 404 ``not_bound`` without one;
+    a DomainError raised by the endpoint answered as ``refuse`` does."""
 
     def decorator(f):
         @functools.wraps(f)
         def wrapper(self, *args, **kwargs):
-            user = _api_user()
+            user = api_user()
             bound = getattr(user, attr, None) if user is not None else None
             if bound is None:
                 return json_error(404, "not_bound", message)
-            return f(self, bound, *args, **kwargs)
+            try:
+                return f(self, bound, *args, **kwargs)
+            except DomainError as err:
+                return self.refuse(err)
 
-        return wrapper
+        return protect()(safe(wrapper))
 
     return decorator
 
 
-def _api_user():
+def api_user():
     return getattr(g, "user", None) or current_user()
 
 
@@ -126,7 +124,7 @@ class MeApi(JsonApi):
             404:
               description: the account is not bound to a member
         """
-        user, member = _api_user(), db.session.get(Member, member_id)
+        user, member = api_user(), db.session.get(Member, member_id)
         return self.response(200, result={
             "member_no": member.member_no, "name": member.name, "id_number": member.id_number_masked,
             "phone": member.phone_masked, "org": member.org.name, "status": member.status,

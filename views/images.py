@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms.validators import ValidationError
 
 from app.extensions import db
-from app.images import check_image, image_file, image_response, store_image
+from app.images import check_image, image_response, store_image
 from app.services.errors import DomainError
 
 ACCEPT = "image/png,image/jpeg,image/webp"
@@ -74,11 +74,11 @@ class ImageColumnsMixin:
     @expose("/image/<column>/<name>")
     @has_access
     def image(self, column, name):
-        if column not in self.image_columns or image_file(name) is None:
+        if column not in self.image_columns:
             abort(404)
         model = self.datamodel.obj
         pk = db.session.scalar(select(model.id).where(getattr(model, column) == name).limit(1))
         if pk is None:
             abort(404)
         self.scoped_item(pk)  # 404 outside the user's scope
-        return image_response(name)
+        return image_response(name) or abort(404)

@@ -8,10 +8,9 @@ from flask_appbuilder.api import expose
 
 from app.extensions import db
 from app.services import vouchers as svc
-from app.services.errors import DomainError
 from models.base import DISPLAY_TZ
 
-from .api import JsonApi, _api_user, bound_endpoint
+from .api import JsonApi, api_user, bound_endpoint
 
 merchant_endpoint = bound_endpoint("merchant_id", "该账户未绑定商家")
 
@@ -41,10 +40,7 @@ class MerchantVoucherApi(JsonApi):
             404:
               description: voucher_not_found, or not_bound (the account has no merchant)
         """
-        try:
-            return self.response(200, result=svc.preview_voucher(db.session, code, merchant_id))
-        except DomainError as err:
-            return self.refuse(err)
+        return self.response(200, result=svc.preview_voucher(db.session, code, merchant_id))
 
     @expose("/<code>/redeem", methods=["POST"])
     @merchant_endpoint
@@ -64,10 +60,7 @@ class MerchantVoucherApi(JsonApi):
             404:
               description: voucher_not_found, or not_bound (the account has no merchant)
         """
-        try:
-            voucher = svc.redeem_voucher(db.session, code, merchant_id=merchant_id, operator_id=_api_user().id)
-        except DomainError as err:
-            return self.refuse(err)
+        voucher = svc.redeem_voucher(db.session, code, merchant_id=merchant_id, operator_id=api_user().id)
         return self.response(200, result={
             "code": voucher.code, "coupon": voucher.coupon.title, "face_value": str(svc.money(voucher.coupon.face_value)),
             "member": voucher.member_masked, "status": voucher.status, "status_label": voucher.status_label,

@@ -13,13 +13,11 @@ from app.codes import qr_png
 from app.extensions import db
 from app.images import image_response
 from app.services import claims
+from app.services.errors import NotFoundError
 from app.services.vouchers import money
-from app.services.errors import DomainError
-from models.base import utcnow
-from models.members import Member
-from models.vouchers import Activity, ActivityRunStatus, ActivityStatus, Voucher
+from models.vouchers import Activity, ActivityStatus, Voucher
 
-from .api import JsonApi, bound_endpoint, json_error
+from .api import JsonApi, bound_endpoint
 
 member_endpoint = bound_endpoint("member_id", "该账户未绑定会员")
 
@@ -42,12 +40,7 @@ class MemberVoucherApi(JsonApi):
             404:
               description: the account is not bound to a member
         """
-        now = utcnow()
-        rows = db.session.scalars(select(Activity).where(
-            Activity.status == ActivityStatus.APPROVED, Activity.run_status == ActivityRunStatus.OPEN,
-            Activity.end_at >= now)).all()
-        member = db.session.get(Member, member_id)
-        visible = [a for a in rows if claims.member_may_join(db.session, a, member)]
+        visible = claims.joinable_activities(db.session, member_id)
         return self.response(200, result=[{
             "id": a.id, "title": a.title, "start_at": a.start_at.isoformat(), "end_at": a.end_at.isoformat(),
             "claim_limit": a.claim_limit, "claims_per_day": a.claims_per_day, "content": a.content,
@@ -69,10 +62,11 @@ class MemberVoucherApi(JsonApi):
               description: no such activity or picture for this member (code not_found)
         """
         activity = db.session.get(Activity, activity_id)
-        response = image_response(activity.cover_image) if activity is not None else None
-        if (response is None or activity.status != ActivityStatus.APPROVED
-                or not claims.member_may_join(db.session, activity, db.session.get(Member, member_id))):
-            return json_error(404, "not_found", "图片不存在")
+        response = (image_response(activity.cover_image)
+                    if activity is not None and activity.status == ActivityStatus.APPROVED
+                    and claims.member_may_join(db.session, activity, member_id) else None)
+        if response is None:
+            raise NotFoundError("图片不存在")
         return response
 
     @expose("/activities/<int:activity_id>/claim", methods=["POST"])
@@ -91,11 +85,7 @@ class MemberVoucherApi(JsonApi):
             409:
               description: sold_out, limit_reached or activity_closed
         """
-        try:
-            voucher = claims.claim_voucher(db.session, activity_id, member_id)
-        except DomainError as err:
-            return self.refuse(err)
-        return self.response(201, result=_voucher_json(voucher))
+        return self.response(201, result=_voucher_json(claims.claim_voucher(db.session, activity_id, member_id)))
 
     @expose("/mine", methods=["GET"])
     @member_endpoint
@@ -129,7 +119,7 @@ class MemberVoucherApi(JsonApi):
         """
         voucher = db.session.scalar(select(Voucher).where(Voucher.code == code, Voucher.member_id == member_id))
         if voucher is None:
-            return json_error(404, "not_found", "券码不存在")
+            raise NotFoundError("券码不存在")
         return Response(qr_png(voucher.code), mimetype="image/png")
 
 

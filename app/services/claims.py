@@ -28,6 +28,7 @@ from models.vouchers import (
     VoucherStatus,
 )
 
+
 @dataclass(frozen=True)
 class ClaimedVoucher:
     id: int
@@ -55,10 +56,27 @@ def in_scope(scope: str, activity_org_id: int, activity_path: str | None, member
     return bool(activity_path and member_path and member_path.startswith(activity_path))
 
 
-def member_may_join(session: Session, activity: Activity, member: Member) -> bool:
-    paths = dict(session.execute(select(Org.id, Org.path).where(Org.id.in_({activity.org_id, member.org_id}))).all())
-    return in_scope(activity.scope, activity.org_id, paths.get(activity.org_id), member.org_id,
-                    paths.get(member.org_id))
+def _member_place(session: Session, member_id: int) -> tuple[int, str] | None:
+    """The member's union and its tree path."""
+    return session.execute(select(Member.org_id, Org.path).join(Org, Org.id == Member.org_id)
+                           .where(Member.id == member_id)).first()
+
+
+def member_may_join(session: Session, activity: Activity, member_id: int) -> bool:
+    place = _member_place(session, member_id)
+    path = session.scalar(select(Org.path).where(Org.id == activity.org_id))
+    return place is not None and in_scope(activity.scope, activity.org_id, path, *place)
+
+
+def joinable_activities(session: Session, member_id: int, *, now: datetime | None = None) -> list[Activity]:
+    """Open, unfinished activities the member may join: two queries however many there are."""
+    place = _member_place(session, member_id)
+    if place is None:
+        return []
+    rows = session.execute(select(Activity, Org.path).join(Org, Org.id == Activity.org_id).where(
+        Activity.status == ActivityStatus.APPROVED, Activity.run_status == ActivityRunStatus.OPEN,
+        Activity.end_at >= (now or utcnow())).order_by(Activity.start_at, Activity.id)).all()
+    return [activity for activity, path in rows if in_scope(activity.scope, activity.org_id, path, *place)]
 
 
 # The hot path in plain SQL, parsed once: building and cache-keying the equivalent Core
