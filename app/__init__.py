@@ -8,9 +8,9 @@ from flask_appbuilder import AppBuilder
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.http_errors import register_http_errors
 from app.config import check_config, default_config
 from app.extensions import csrf, db
+from app.http_errors import register_http_errors
 
 
 @event.listens_for(Engine, "connect")

@@ -16,7 +16,6 @@ def check_char(body: str) -> str:
     return ALPHABET[sum((i + 1) * _VALUE[c] for i, c in enumerate(body)) % 31]
 
 
-
 # random bytes → characters in C: a byte below 248 (= 8 × 31) picks ALPHABET[byte % 31], the
 # others are dropped, so every character is uniform and independent (13 of them: uniform bodies)
 _PICK = bytes(ord(ALPHABET[b % 31]) if b < 248 else 0 for b in range(256))
@@ -37,8 +36,6 @@ def new_codes(count: int) -> list[str]:
         check = sum(map(operator.mul, _WEIGHTS, body.translate(_VALUES))) % 31
         codes.append(body.decode() + ALPHABET[check])
     return codes
-
-
 
 
 def normalize_code(raw: str) -> str | None:

@@ -1,16 +1,7 @@
 """Database helpers shared by the tests and the benches."""
 from __future__ import annotations
 
-from sqlalchemy import (
-    ARRAY,
-    String,
-    any_,
-    bindparam,
-    create_engine,
-    insert,
-    literal,
-    text,
-)
+from sqlalchemy import ARRAY, String, any_, bindparam, create_engine, insert, literal, text
 
 
 def reset_postgres_schema(url: str) -> str:

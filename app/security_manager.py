@@ -8,17 +8,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from flask import (
-    current_app,
-    flash,
-    g,
-    has_request_context,
-    jsonify,
-    redirect,
-    request,
-    session,
-    url_for,
-)
+from flask import current_app, flash, g, has_request_context, jsonify, redirect, request, session, url_for
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from flask_appbuilder.security.views import UserDBModelView

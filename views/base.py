@@ -11,27 +11,12 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import (
-    abort,
-    current_app,
-    flash,
-    g,
-    has_request_context,
-    jsonify,
-    redirect,
-    request,
-    send_file,
-    url_for,
-)
+from flask import abort, current_app, flash, g, has_request_context, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.baseviews import expose
 from flask_appbuilder.exceptions import ApplyFilterException
-from flask_appbuilder.models.sqla.filters import (
-    FilterStartsWith,
-    SQLAFilterConverter,
-    get_field_setup_query,
-)
+from flask_appbuilder.models.sqla.filters import FilterStartsWith, SQLAFilterConverter, get_field_setup_query
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args

@@ -28,6 +28,7 @@ from models.imports import DataJob
 
 from .base import XLSX, ScopedInterface, ScopedModelView
 
+
 class DataJobView(ScopedModelView):
     """采集任务: imports (and large exports) of the user's scope."""
 

@@ -1,7 +1,6 @@
 """普惠活动 views: merchants, coupons, claim activities (review, open/close, 生成券码, 处理轨迹)."""
 from __future__ import annotations
 
-
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action

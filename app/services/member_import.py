@@ -13,12 +13,7 @@ from app.services import imports
 from app.services.audit import entry_values
 from app.services.errors import DomainError
 from app.services.members import reserve_member_numbers
-from app.validators import (
-    ValidationError,
-    parse_resident_id,
-    validate_chinese_name,
-    validate_mobile,
-)
+from app.validators import ValidationError, parse_resident_id, validate_chinese_name, validate_mobile
 from app.xlsx.cells import CellError, date_value, id_text, text
 from app.xlsx.writer import Column, SheetSpec
 from models.audit import AuditEvent, AuditLog

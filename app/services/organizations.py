@@ -6,12 +6,7 @@ from sqlalchemy.orm import Session
 
 from app.security import org_scope_clause
 from app.services.errors import DomainError
-from app.validators import (
-    ValidationError,
-    normalize_text,
-    validate_mobile,
-    validate_uscc,
-)
+from app.validators import ValidationError, normalize_text, validate_mobile, validate_uscc
 from models.organizations import Org, OrgLevel, Unit
 
 _CHILD_LEVEL = {None: OrgLevel.CITY, OrgLevel.CITY: OrgLevel.COUNTY, OrgLevel.COUNTY: OrgLevel.BASE}
