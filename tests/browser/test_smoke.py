@@ -1,53 +1,10 @@
-"""Playwright in Debian's Chromium (/usr/bin/chromium, never a downloaded browser):
-a county admin logs in, opens the member list, adds a member, sees it masked."""
-import os
-import threading
-
-import pytest
+"""Playwright in Debian's Chromium: a county admin adds a member and sees it masked; a base admin
+uploads a member file; a county admin uploads a logo."""
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from models.members import Member
-from seed.loader import DEMO_PASSWORD
+from tests.browser.pages import login
 from tests.factories import base_of, county, new_id_number
-
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian chromium is not installed (apt-get install -y chromium)"),
-]
-
-
-@pytest.fixture(scope="module")
-def live_server(csrf_app):
-    server = make_server("127.0.0.1", 0, csrf_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield browser.new_page()
-        browser.close()
-
-
-def login(page, live_server, username):
-    page.context.clear_cookies()  # a fresh session: no logout page and its requests racing the login
-    page.goto(f"{live_server}/login/")
-    assert "登录" in page.content()
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)  # the session cookie is set
 
 
 def test_county_admin_adds_member_and_sees_it_masked(live_server, page, ctx):

@@ -1,0 +1,34 @@
+"""How values read on pages and how one-off files are sent."""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, send_file
+
+from app.services import exports
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def send_xlsx_once(path, title: str):
+    """Send a freshly written xlsx as a download and remove it from disk."""
+    data = path.read_bytes()
+    path.unlink(missing_ok=True)
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=exports.download_name(title), mimetype=XLSX)
+
+
+def display_value(value):
+    """How a plain value reads in lists and show pages: 是/否, blank for None, local time."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
+    return value
+
+
+def as_list(items):
+    return items if isinstance(items, list) else [items]

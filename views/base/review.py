@@ -1,0 +1,77 @@
+"""Review flows as FAB actions: a transition table becomes buttons confirmed on one form page."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.baseviews import expose
+
+from app.extensions import db
+from app.services.errors import DomainError
+from app.services.review_flow import flow_actions
+
+from .display import as_list
+
+
+class ReviewFlowMixin:
+    """Turns a transition table into FAB actions, each confirmed on one form page.
+
+    Subclasses set ``review_flow`` and ``review_status_attr`` and implement
+    ``apply_review(item_id, action, reason)`` by calling one domain service.
+    """
+
+    review_flow: dict | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        flow = cls.__dict__.get("review_flow")
+        if not flow:
+            return
+        perms = dict(getattr(cls, "method_permission_name", None) or {})
+        for action_name, transition in flow_actions(flow).items():
+            method = f"flow_{action_name}"
+
+            def handler(self, items, _action=action_name):
+                ids = "&".join(f"pk={i.id}" for i in as_list(items))
+                return redirect(url_for(f"{self.endpoint}.flow_form", action=_action) + "?" + ids)
+
+            handler.__name__ = method
+            icon = "fa-times" if transition.needs_reason else "fa-check"
+            # list (bulk) only: the show page offers just the steps valid from the row's state
+            setattr(cls, method, fab_action(action_name, transition.label, icon=icon, single=False)(handler))
+            perms[method] = transition.permission
+        cls.method_permission_name = perms
+
+    def apply_review(self, item_id: int, action: str, reason: str | None):
+        raise NotImplementedError
+
+    @expose("/flow/<action>", methods=["GET", "POST"])
+    def flow_form(self, action):
+        transition = flow_actions(self.review_flow).get(action)
+        if transition is None:
+            abort(404)
+        refused = self._require_permission(f"can_{transition.permission}")
+        if refused:
+            return refused
+        pks = request.values.getlist("pk")
+        items = [self.scoped_item(pk) for pk in pks]
+        if not items:
+            flash("请先勾选要操作的记录", "warning")
+            return redirect(url_for(f"{self.endpoint}.list"))
+        if request.method == "POST":
+            reason = request.form.get("reason", "").strip()
+            if transition.needs_reason and not reason:
+                flash(f"「{transition.label}」须填写原因", "danger")
+            else:
+                done = 0
+                for item in items:
+                    try:
+                        self.apply_review(item.id, action, reason)
+                        done += 1
+                    except DomainError as err:
+                        db.session.rollback()
+                        flash(f"{item}: {err.message}", "danger")
+                if done:
+                    flash(f"「{transition.label}」已完成 {done} 条", "success")
+                return redirect(url_for(f"{self.endpoint}.list"))
+        return self.render_template("union/flow_form.html", title=transition.label, transition=transition,
+                                    items=items, action=action, reason=request.form.get("reason", ""))
