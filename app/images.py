@@ -7,22 +7,17 @@ from __future__ import annotations
 
 import io
 import re
-import secrets
-from pathlib import Path
 
-from flask import current_app, send_file
+from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.services.errors import DomainError
+from app.storage import store
 
 _FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
 _MIMETYPES = {ext: mime for ext, mime in _FORMATS.values()}
 _NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg|webp)")
 MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
-
-
-def image_dir() -> Path:
-    return Path(current_app.config["FILE_DIR"]) / "images"
 
 
 def check_image(data: bytes):
@@ -62,18 +57,14 @@ def store_image(data: bytes) -> str:
         picture = picture.convert("RGB")
     out = io.BytesIO()
     picture.save(out, format=kind, **({"quality": 88} if kind in ("JPEG", "WEBP") else {"optimize": True}))
-    name = f"{secrets.token_hex(16)}.{ext}"
-    folder = image_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(out.getvalue())
-    return name
+    return store().put_bytes("images", out.getvalue(), f".{ext}")
 
 
 def image_response(name: str | None):
     """The stored picture as a cacheable response that browsers never sniff, or None for a name
     we never generated or a file that is gone."""
-    if not name or not _NAME.fullmatch(name) or not (image_dir() / name).is_file():
+    if not name or not _NAME.fullmatch(name) or not store().exists("images", name):
         return None
-    response = send_file(image_dir() / name, mimetype=_MIMETYPES[name.rsplit(".", 1)[1]], max_age=3600)
+    response = store().response("images", name, mimetype=_MIMETYPES[name.rsplit(".", 1)[1]], max_age=3600)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -3,8 +3,8 @@ the services, so every row obeys the same rules as real data."""
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 import random
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.security import current_user
 from app.services import imports
 from app.services.errors import DomainError
+from app.storage import store
 from app.tasks import run_import
 from app.xlsx.writer import write_template
 from models.base import DISPLAY_TZ
@@ -100,10 +101,10 @@ class DataJobView(ScopedModelView):
     def download_file(self, pk, which):
         job = self.scoped_item(pk)
         try:
-            path, name = imports.job_file(job, which)
+            kind, stored, name = imports.job_file(job, which)
         except DomainError:
             abort(404)
-        return send_file(path, mimetype=XLSX, as_attachment=True, download_name=name)
+        return store().response(kind, stored, mimetype=XLSX, download_name=name)
 
     @expose("/progress/<pk>")
     @has_access

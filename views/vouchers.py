@@ -11,11 +11,12 @@ from wtforms import SelectField
 from app.extensions import db
 from app.masking import mask_name
 from app.security import current_user, org_scope_clause
-from app.services import exports, imports
+from app.services import exports
 from app.services import vouchers as svc
 from app.services.errors import DomainError
 from app.services.exports import ExportField
 from app.services.review_flow import actions_from, trail_of
+from app.storage import store
 from app.validators import validate_mobile
 from app.xlsx.writer import StreamingSheet
 from models.base import as_local_naive
@@ -289,12 +290,12 @@ class VoucherView(ScopedModelView):
         ids = self.datamodel._apply_inner_all(db.session.query(Voucher.id), self.request_filters(),
                                               aliases_mapping={})
         rows = svc.settlement_summary(db.session, Voucher.id.in_(ids.subquery().select()))
-        name = imports.new_file_name()
-        sheet = StreamingSheet(imports.file_dir() / name, "结算汇总", ["核销商家", "核销张数", "面值合计（元）"])
-        for merchant, count, total in rows:
-            sheet.write([merchant, count, total])
-        sheet.write(["合计", sum(r[1] for r in rows), sum((r[2] for r in rows), svc.money(0))])
-        sheet.close()
-        exports.audit_export(db.session, actor=current_user(), title="结算汇总", count=len(rows),
-                             args=request.args.to_dict(flat=False))
-        return send_xlsx_once(imports.file_dir() / name, "结算汇总")
+        with store().scratch(".xlsx") as path:
+            sheet = StreamingSheet(path, "结算汇总", ["核销商家", "核销张数", "面值合计（元）"])
+            for merchant, count, total in rows:
+                sheet.write([merchant, count, total])
+            sheet.write(["合计", sum(r[1] for r in rows), sum((r[2] for r in rows), svc.money(0))])
+            sheet.close()
+            exports.audit_export(db.session, actor=current_user(), title="结算汇总", count=len(rows),
+                                 args=request.args.to_dict(flat=False))
+            return send_xlsx_once(path, "结算汇总")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.services import audit
-from app.services.imports import file_dir, new_file_name
+from app.storage import store
 from app.xlsx.writer import StreamingSheet
 from models.audit import AuditEvent
 from models.base import DISPLAY_TZ, utcnow
@@ -92,10 +92,10 @@ def run_export(job_id: int) -> DataJob | None:
     try:
         with current_app.test_request_context(query_string=job.params["args"]):
             g.user = actor
-            name = new_file_name()
             query = view.export_query()
-            count = write_export(file_dir() / name, str(view.list_title), view.export_fields,
-                                 counted(stream_tuples(query)))
+            with store().scratch(".xlsx") as path:
+                count = write_export(path, str(view.list_title), view.export_fields, counted(stream_tuples(query)))
+                name = store().put("exports", path)
         job.result_name, job.processed_rows, job.ok_rows = name, count, count
         job.total_rows, job.status = count, JobStatus.SUCCEEDED
         audit_export(db.session, actor=actor, title=str(view.list_title), count=count, args=job.params["args"])

@@ -8,7 +8,6 @@ harmless) and finally writes the result file of rejected rows.
 """
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.forked import forked
 from app.services import audit
 from app.services.errors import DomainError, NotFoundError
+from app.storage import store
 from app.xlsx.cells import text
 from app.xlsx.reader import is_huge, read_rows, sheet_info
 from app.xlsx.safety import HostileFileError, check_xlsx
@@ -61,39 +61,28 @@ def get_kind(key: str) -> ImportKind:
         raise NotFoundError("不支持的导入类型") from None
 
 
-def file_dir() -> Path:
-    path = Path(current_app.config["FILE_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def new_file_name() -> str:
-    """Stored files are named by us, never by the upload."""
-    return f"{uuid.uuid4().hex}.xlsx"
-
-
-def save_upload(stream, max_bytes: int) -> Path:
-    """Copy an upload to a generated name, stopping as soon as it exceeds the limit.
+def save_upload(stream, max_bytes: int) -> str:
+    """Copy an upload into the file store under a generated name, stopping as soon as it
+    exceeds the limit; returns the stored name.
 
     Raises:
-        DomainError: too large, or refused by the safety checks (the file is removed).
+        DomainError: too large, or refused by the safety checks (nothing is kept).
     """
-    path = file_dir() / new_file_name()
-    written = 0
-    with path.open("wb") as out:
-        while chunk := stream.read(1024 * 1024):
-            written += len(chunk)
+    with store().scratch(".xlsx") as path:
+        written = 0
+        with path.open("wb") as out:
+            while chunk := stream.read(1024 * 1024):
+                written += len(chunk)
+                if written > max_bytes:
+                    break
+                out.write(chunk)
+        try:
             if written > max_bytes:
-                break
-            out.write(chunk)
-    try:
-        if written > max_bytes:
-            raise HostileFileError(f"文件过大，上限为 {max_bytes / 1048576:.0f} MB")
-        check_xlsx(path, max_bytes=max_bytes)
-    except HostileFileError as err:
-        path.unlink(missing_ok=True)
-        raise DomainError(str(err), code="file_refused") from None
-    return path
+                raise HostileFileError(f"文件过大，上限为 {max_bytes / 1048576:.0f} MB")
+            check_xlsx(path, max_bytes=max_bytes)
+        except HostileFileError as err:
+            raise DomainError(str(err), code="file_refused") from None
+        return store().put("uploads", path)
 
 
 def submit_import(session: Session, *, actor, kind_key: str, file_name: str, stream) -> DataJob:
@@ -105,9 +94,9 @@ def submit_import(session: Session, *, actor, kind_key: str, file_name: str, str
     kind = get_kind(kind_key)
     if not (file_name or "").lower().endswith(".xlsx"):
         raise DomainError("请上传 .xlsx 格式的文件（可先下载模板）", code="file_refused")
-    path = save_upload(stream, current_app.config["IMPORT_MAX_BYTES"])
+    stored_name = save_upload(stream, current_app.config["IMPORT_MAX_BYTES"])
     job = DataJob(direction=JobDirection.IMPORT, kind=kind.key, kind_label=kind.label,
-                  file_name=Path(file_name).name[:255], stored_name=path.name, status=JobStatus.PENDING,
+                  file_name=Path(file_name).name[:255], stored_name=stored_name, status=JobStatus.PENDING,
                   org_id=getattr(actor, "org_id", None), submitted_by_id=getattr(actor, "id", None))
     session.add(job)
     session.commit()
@@ -139,14 +128,14 @@ def run_import(session: Session, job_id: int, *, batch_size: int = 20000) -> Dat
         return job
     kind = get_kind(job.kind)
     actor = job.submitted_by
-    path = file_dir() / job.stored_name
     job.status, job.started_at = JobStatus.RUNNING, job.started_at or utcnow()
     try:
-        _size, rows = sheet_info(path)
-        job.total_rows = max((rows or 1) - 1, 0) if rows else None
-        session.commit()
-        with audit.acting_as(actor):
-            _run_batches(session, job, kind, actor, path, batch_size)
+        with store().local_copy("uploads", job.stored_name) as path:
+            _size, rows = sheet_info(path)
+            job.total_rows = max((rows or 1) - 1, 0) if rows else None
+            session.commit()
+            with audit.acting_as(actor):
+                _run_batches(session, job, kind, actor, path, batch_size)
     except (DomainError, HostileFileError) as err:
         session.rollback()
         job.status, job.message = JobStatus.FAILED, str(err)
@@ -242,29 +231,30 @@ def _write(session, job, kind, context, actor, batch):
 def _write_result_file(session, job, kind) -> str:
     """导出结果: the rejected rows as submitted, failed cells marked, reasons in a last column."""
     columns = kind.sheet.columns
-    name = new_file_name()
-    sheet = StreamingSheet(file_dir() / name, kind.sheet.title, [header_title(c) for c in columns] + ["错误原因"])
     titles = {c.key: c.title for c in columns}
-    errors = session.scalars(select(JobError).where(JobError.job_id == job.id).order_by(JobError.row_no)
-                             .execution_options(yield_per=2000))
-    for error in errors:
-        reasons = error.reasons
-        marked = [i for i, c in enumerate(columns) if c.key in reasons]
-        explained = "；".join(f"{titles.get(k, '整行')}：{v}" if k != ROW_ERROR else v for k, v in reasons.items())
-        sheet.write([error.values.get(c.key) for c in columns] + [f"第{error.row_no}行 {explained}"], marked)
-    sheet.close()
-    return name
+    with store().scratch(".xlsx") as path:
+        sheet = StreamingSheet(path, kind.sheet.title, [header_title(c) for c in columns] + ["错误原因"])
+        errors = session.scalars(select(JobError).where(JobError.job_id == job.id).order_by(JobError.row_no)
+                                 .execution_options(yield_per=2000))
+        for error in errors:
+            reasons = error.reasons
+            marked = [i for i, c in enumerate(columns) if c.key in reasons]
+            explained = "；".join(f"{titles.get(k, '整行')}：{v}" if k != ROW_ERROR else v for k, v in reasons.items())
+            sheet.write([error.values.get(c.key) for c in columns] + [f"第{error.row_no}行 {explained}"], marked)
+        sheet.close()
+        return store().put("results", path)
 
 
-def job_file(job: DataJob, which: str) -> tuple[Path, str]:
-    """(path, download name) of a job's result or export file.
+def job_file(job: DataJob, which: str) -> tuple[str, str, str]:
+    """(store kind, stored name, download name) of a job's result or export file.
 
     Raises:
         NotFoundError: no such file for this job.
     """
+    kind = "results" if job.direction == JobDirection.IMPORT else "exports"
     stored = job.result_name if which == "result" else None
-    if not stored or not (file_dir() / stored).exists():
+    if not store().exists(kind, stored):
         raise NotFoundError("该任务没有可下载的文件")
     stem = Path(job.file_name).stem
     suffix = "导出结果" if job.direction == JobDirection.IMPORT else ""
-    return file_dir() / stored, f"{stem}{'_' + suffix if suffix else ''}.xlsx"
+    return kind, stored, f"{stem}{'_' + suffix if suffix else ''}.xlsx"

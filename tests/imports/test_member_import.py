@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from app.services import imports
 from app.services.member_import import MemberImportContext, parse_row
+from app.storage import store
 from models.audit import AuditLog
 from models.imports import DataJob, JobStatus
 from models.members import Member
@@ -84,8 +85,9 @@ def test_import_commits_valid_rows_and_returns_rejected_ones(ctx, tmp_path):
     assert ctx.scalar(select(func.count(Member.id)).where(Member.id_number.in_(numbers))) == 5
     member = ctx.scalar(select(Member).where(Member.id_number == numbers[0]))
     assert member.unit_id == unit.id and len(member.member_no) == 10
-    path, name = imports.job_file(job, "result")
-    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    kind, stored, name = imports.job_file(job, "result")
+    with store().local_copy(kind, stored) as path:
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
     assert rows[0][:3] == ["*姓名", "证件类型", "*证件号码"] and rows[0][-1] == "错误原因"
     assert rows[1][2] == "110105194912310021" and "第4行" in rows[1][-1] and "校验位" in rows[1][-1]
     assert "手机号" in rows[1][-1] and "存成了数字" in rows[2][-1]
@@ -166,6 +168,7 @@ def test_huge_sheets_are_parsed_in_a_forked_reader_with_the_same_outcome(ctx, tm
     bad = member_row(org, phone="1")
     job = _submit(ctx, make_xlsx(tmp_path / "huge.xlsx", [MEMBER_HEADER, *rows, duplicate, bad]))
     assert (job.status, job.created_rows, job.error_rows) == (JobStatus.PARTIAL, 7, 2)
-    result, _name = imports.job_file(job, "result")
-    reasons = [r[-1] for r in CalamineWorkbook.from_path(str(result)).get_sheet_by_index(0).to_python()[1:]]
+    kind, stored, _name = imports.job_file(job, "result")
+    with store().local_copy(kind, stored) as result:
+        reasons = [r[-1] for r in CalamineWorkbook.from_path(str(result)).get_sheet_by_index(0).to_python()[1:]]
     assert "与本文件第2行的证件号码重复" in reasons[0] and "手机号" in reasons[1]

@@ -6,12 +6,12 @@ from datetime import date
 import pytest
 from python_calamine import CalamineWorkbook
 
+from app.services.member_import import SHEET
 from app.xlsx import reader
 from app.xlsx.cells import CellError, date_value, id_text, text
 from app.xlsx.safety import HostileFileError, check_xlsx
 from app.xlsx.stream import stream_rows
 from app.xlsx.writer import StreamingSheet, neutralize, write_template
-from app.services.member_import import SHEET
 from tests.factories import make_xlsx
 
 MB = 1024 * 1024

@@ -6,7 +6,7 @@ from datetime import timedelta
 from PIL import Image
 from sqlalchemy import select
 
-from app.images import image_dir
+from app.storage import store
 from models.base import DISPLAY_TZ, utcnow
 from models.members import Member
 from models.security import AppUser
@@ -33,7 +33,7 @@ def _merchant_form(union, name, **files):
 
 
 def _stored(name):
-    return (image_dir() / name).read_bytes()
+    return store().read_bytes("images", name)
 
 
 def test_merchant_pictures_are_reencoded_and_shown(client_as, ctx):

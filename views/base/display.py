@@ -13,9 +13,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def send_xlsx_once(path, title: str):
-    """Send a freshly written xlsx as a download and remove it from disk."""
+    """Send a freshly written (scratch) xlsx as a download; the caller's scratch block removes it."""
     data = path.read_bytes()
-    path.unlink(missing_ok=True)
     return send_file(io.BytesIO(data), as_attachment=True, download_name=exports.download_name(title), mimetype=XLSX)
 
 

@@ -10,7 +10,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.security import current_user
-from app.services import exports, imports
+from app.services import exports
+from app.storage import store
 from app.tasks import run_export
 
 from .display import send_xlsx_once
@@ -56,8 +57,8 @@ class ExportMixin:
             run_export.delay(job.id)  # after the commit in create_export_job
             flash(f"数据量较大，已转为后台导出任务「{job.file_name}」，完成后可在此下载", "info")
             return redirect(url_for("DataJobView.show", pk=job.id))
-        path = imports.file_dir() / imports.new_file_name()
-        count = exports.write_export(path, title, self.export_fields, exports.stream_tuples(query))
-        exports.audit_export(db.session, actor=current_user(), title=title, count=count,
-                             args=request.args.to_dict(flat=False))
-        return send_xlsx_once(path, title)
+        with store().scratch(".xlsx") as path:
+            count = exports.write_export(path, title, self.export_fields, exports.stream_tuples(query))
+            exports.audit_export(db.session, actor=current_user(), title=title, count=count,
+                                 args=request.args.to_dict(flat=False))
+            return send_xlsx_once(path, title)
