@@ -69,7 +69,10 @@ class FileStore:
 
     # --- reading ---------------------------------------------------------------------
     def exists(self, kind: str, name: str | None) -> bool:
-        return bool(name) and self._path(kind, name).is_file()
+        try:
+            return self._path(kind, name).is_file()
+        except FileNotFoundError:
+            return False
 
     @contextmanager
     def local_copy(self, kind: str, name: str) -> Iterator[Path]:
