@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     _limit_api_login(app, appbuilder)
     register_http_errors(app, appbuilder.sm.jwt_manager)
+    app.add_url_rule("/favicon.ico", "favicon", lambda: ("", 204))  # browsers ask on every page: not a 404
     app.before_request(_refuse_nul_bytes)
     app.before_request(enforce_idle_timeout)
     app.jinja_env.filters["localtime"] = _localtime

@@ -34,7 +34,7 @@ class AppUserDBModelView(UserDBModelView):
                     "last_login", "login_count", "fail_login_count", "locked_until", "created_on", "changed_on"]
     add_columns = UserDBModelView.add_columns + _BINDING
     edit_columns = UserDBModelView.edit_columns + _BINDING
-    search_columns = ["username", "first_name", "email", "active", "roles", "org"]
+    search_columns = ["username", "first_name", "email", "active", "roles", "org", "locked_until"]
     label_columns = {"org": _l("Organization"), "member": _l("Member"), "merchant": _l("Merchant"),
                      "locked_until": _l("Locked until")}
 

@@ -10,6 +10,7 @@ from .members import MemberView
 from .merchant_api import MerchantVoucherApi
 from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView
+from .statistics import StatisticsView
 from .voucher_api import MemberVoucherApi
 from .vouchers import ActivityView, CouponView, MerchantView, VoucherView
 
@@ -33,6 +34,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(VoucherView, "Vouchers", label=_l("Vouchers"), icon="fa-list", category="Welfare")
     appbuilder.add_view(RedeemView, "Redeem vouchers", label=_l("Redeem vouchers"), icon="fa-qrcode",
                         category="Welfare")
+    appbuilder.add_view(StatisticsView, "Statistics", label="统计分析", icon="fa-bar-chart")
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
     appbuilder.add_api(MemberApi)
