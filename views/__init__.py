@@ -8,6 +8,7 @@ from .audit import AuditLogView
 from .imports import DataJobView
 from .members import MemberView
 from .merchant_api import MerchantVoucherApi
+from .openapi import localize_api_tags
 from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView
 from .statistics import StatisticsView
@@ -41,3 +42,4 @@ def register_views(appbuilder) -> None:
     appbuilder.add_api(MeApi)
     appbuilder.add_api(MemberVoucherApi)
     appbuilder.add_api(MerchantVoucherApi)
+    localize_api_tags(appbuilder)

@@ -96,6 +96,7 @@ class MemberApi(ModelRestApi):
     """会员 (read-only) for administrators' integrations: scoped, masked."""
 
     resource_name = "member"
+    openapi_spec_tag = "会员管理"
     datamodel = ScopedInterface(Member)
     include_route_methods = {"get", "get_list", "info"}
     base_filters = [["org_id", FilterInScope, ScopeArgs()]]
@@ -110,7 +111,7 @@ class MeApi(JsonApi):
     """The member's own profile (scope ``self``): what the WeChat/app front ends call."""
 
     resource_name = "me"
-    openapi_spec_tag = "Member self-service"
+    openapi_spec_tag = "会员自助服务"
 
     @expose("/", methods=["GET"])
     @bound_endpoint("member_id", "该账户未绑定会员")

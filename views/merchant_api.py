@@ -19,7 +19,7 @@ class MerchantVoucherApi(JsonApi):
     """Scan → verify → redeem, for the merchant's own and authorized coupons."""
 
     resource_name = "merchant-vouchers"
-    openapi_spec_tag = "Merchant redemption"
+    openapi_spec_tag = "商家核销"
 
     @expose("/<code>", methods=["GET"])
     @merchant_endpoint

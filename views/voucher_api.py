@@ -26,7 +26,7 @@ class MemberVoucherApi(JsonApi):
     """Member self-service: activities, claims, own vouchers."""
 
     resource_name = "member-vouchers"
-    openapi_spec_tag = "Member self-service"
+    openapi_spec_tag = "会员自助服务"
 
     @expose("/activities", methods=["GET"])
     @member_endpoint
