@@ -18,7 +18,9 @@ from models.security import AppUser
 from models.vouchers import Activity, ActivityStatus, Voucher, VoucherStatus
 from tests.conftest import login
 from tests.factories import base_of, county, make_member, make_user
-from tests.vouchers.conftest import open_activity  # noqa: F401  (fixture)
+from tests.vouchers import conftest as voucher_fixtures
+
+open_activity = voucher_fixtures.open_activity  # the vouchers' fixture, used here too
 
 PAGE_SIZE = 20
 CARD = re.compile(r'id="card-([\w-]+)" href="([^"]+)">\s*<div class="home-card-title">[^<]*</div>\s*'
@@ -49,7 +51,7 @@ def assert_links_show_their_numbers(client, found: dict) -> None:
 
 
 @pytest.fixture()
-def todo_data(ctx, open_activity):  # noqa: F811
+def todo_data(ctx, open_activity):
     """Something waits in every card of the first county: a pending member, a rejected activity,
     a failed and a partial import, a voucher redeemed today, a locked and a stopped account,
     a failed login today."""
@@ -116,7 +118,7 @@ def _in_subtree(org: Org):
 def test_numbers_are_the_scope_s(client_as, ctx, todo_data):
     first, second = county(ctx, 0), county(ctx, 1)
     union = todo_data["union"]
-    pending = lambda orgs: ctx.scalar(select(func.count()).select_from(Member).where(  # noqa: E731
+    pending = lambda orgs: ctx.scalar(select(func.count()).select_from(Member).where(
         Member.cert_status == CertStatus.PENDING, Member.org_id.in_(orgs)))
     assert cards(client_as("county_admin"))["pending-cert"][0] == pending(_in_subtree(first)) > 0
     assert cards(client_as("county2_admin"))["pending-cert"][0] == pending(_in_subtree(second))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,9 @@ from models.members import CertStatus, Member, MembershipStatus
 from models.organizations import Org, OrgLevel
 from models.vouchers import Voucher
 from tests.factories import base_of, county, make_member
-from tests.vouchers.conftest import open_activity  # noqa: F401  (fixture)
+from tests.vouchers import conftest as voucher_fixtures
+
+open_activity = voucher_fixtures.open_activity  # the vouchers' fixture, used here too
 
 
 def _rows(data):
@@ -52,7 +54,7 @@ def test_union_figures_count_active_members_by_certification(ctx):
     assert row.members == in_sql and row.certified_pct == statistics.percent(row.verified, in_sql)
 
 
-def test_vouchers_and_face_value_redeemed_are_decimal(ctx, open_activity):  # noqa: F811
+def test_vouchers_and_face_value_redeemed_are_decimal(ctx, open_activity):
     union = base_of(ctx, county(ctx, 2), 2)
     activity, _coupon, merchant = open_activity(quantity=3, union=union)
     later = utcnow() + timedelta(minutes=10)
@@ -67,12 +69,12 @@ def test_vouchers_and_face_value_redeemed_are_decimal(ctx, open_activity):  # no
     assert row.activity("approved") >= 1
 
 
-def test_daily_claims_count_on_the_beijing_day(ctx, open_activity):  # noqa: F811
+def test_daily_claims_count_on_the_beijing_day(ctx, open_activity):
     union = base_of(ctx, county(ctx, 2), 1)
     activity, _coupon, _merchant = open_activity(quantity=2, union=union)
-    now = datetime(2026, 3, 10, 4, 0, tzinfo=timezone.utc)  # 12:00 in Beijing
-    late_evening = datetime(2026, 3, 8, 15, 30, tzinfo=timezone.utc)  # 23:30 on 8 March in Beijing
-    early_morning = datetime(2026, 3, 8, 16, 30, tzinfo=timezone.utc)  # 00:30 on 9 March in Beijing
+    now = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
+    late_evening = datetime(2026, 3, 8, 15, 30, tzinfo=UTC)  # 23:30 on 8 March in Beijing
+    early_morning = datetime(2026, 3, 8, 16, 30, tzinfo=UTC)  # 00:30 on 9 March in Beijing
     codes = ctx.scalars(select(Voucher).where(Voucher.activity_id == activity.id)).all()
     for voucher, at in zip(codes, (late_evening, early_morning)):
         voucher.member_id = make_member(ctx, union).id
@@ -86,12 +88,12 @@ def _table(client, url="/statistics/"):
     response = client.get(url)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    rows = re.findall(r'<tr class="stat-row" data-org="(\d+)">(.*?)</tr>', html, re.S)
+    rows = re.findall(r'<tr class="stat-row" data-org="(\d+)">(.*?)</tr>', html, re.DOTALL)
     return html, [(int(org), re.sub(r"<[^>]+>", "", body).split()) for org, body in rows]
 
 
 def test_scopes_city_every_county_county_its_subtree_base_itself(client_as, ctx):
-    bases = lambda org: set(ctx.scalars(select(Org.id).where(  # noqa: E731
+    bases = lambda org: set(ctx.scalars(select(Org.id).where(
         Org.path.like(org.path + "%"), Org.level == OrgLevel.BASE)))
     first, second = county(ctx, 0), county(ctx, 1)
     _html, city = _table(client_as("city_admin"))
@@ -104,12 +106,12 @@ def test_scopes_city_every_county_county_its_subtree_base_itself(client_as, ctx)
 
 def test_city_folds_into_counties_with_the_same_total(client_as, ctx):
     client = client_as("city_admin")
-    html, by_org = _table(client)
+    html, _by_org = _table(client)
     folded_html, by_county = _table(client, "/statistics/?group=county")
     counties = set(ctx.scalars(select(Org.id).where(Org.level == OrgLevel.COUNTY)))
     assert {org for org, _ in by_county} == counties and 'id="stat-grouping"' in html
-    total = re.search(r'<tr id="stat-total".*?</tr>', html, re.S).group(0)
-    assert total == re.search(r'<tr id="stat-total".*?</tr>', folded_html, re.S).group(0)
+    total = re.search(r'<tr id="stat-total".*?</tr>', html, re.DOTALL).group(0)
+    assert total == re.search(r'<tr id="stat-total".*?</tr>', folded_html, re.DOTALL).group(0)
     assert 'id="stat-grouping"' not in _table(client_as("county_admin"))[0]  # one county: nothing to fold
 
 
@@ -117,7 +119,7 @@ def test_member_counts_drill_down_to_their_member_list(client_as, ctx):
     client = client_as("county_admin")
     html = client.get("/statistics/").get_data(as_text=True)
     union = base_of(ctx, county(ctx, 0), 0)
-    row = re.search(rf'<tr class="stat-row" data-org="{union.id}">(.*?)</tr>', html, re.S).group(1)
+    row = re.search(rf'<tr class="stat-row" data-org="{union.id}">(.*?)</tr>', html, re.DOTALL).group(1)
     link, shown = re.search(r'class="stat-pending[^"]*"><a href="([^"]+)">(\d+)</a>', row).groups()
     listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert int(re.search(r"记录数目:</strong>\s*(\d+)", listed).group(1)) == int(shown) == ctx.scalar(

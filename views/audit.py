@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -16,7 +17,7 @@ from sqlalchemy import func
 from app.services.exports import ExportField
 from models import Model
 from models.audit import AuditEvent, AuditLog
-from models.base import as_local_naive
+from models.base import DISPLAY_TZ, as_local_naive
 
 from .base import ScopedInterface, ScopedModelView
 
@@ -28,9 +29,11 @@ TARGET_LABELS = {
 # keys of details that are not columns of the target
 DETAIL_LABELS = {
     "reason": "原因", "action": "操作", "field": "字段", "filters": "筛选条件", "rows": "行数",
-    "to_org_id": "转入工会ID", "from_org_id": "原工会ID",
+    "to_org_id": "转入工会ID", "from_org_id": "原工会ID", "id": "ID", "created_at": "创建时间",
+    "updated_at": "更新时间",
 }
-SEP = "\x1f"  # joins target type, summary and detail into one exported expression
+SEP = "\x1f"  # joins event, target type, summary and detail into one exported expression
+_ISO_AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}$")
 
 
 def _model_of(table: str):
@@ -113,6 +116,8 @@ def value_text(target_type, key: str, value) -> str:
         return "是" if value else "否"
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and _ISO_AWARE.match(value):  # a stored UTC time: Beijing, to the second
+        return datetime.fromisoformat(value).astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S")
     model = _model_of(target_type) if target_type else None
     if model is not None and isinstance(value, str) and isinstance(getattr(model, f"{key}_label", None), property):
         probe = model()  # transient, never added to a session: only its label property is read
