@@ -76,6 +76,8 @@ def default_config() -> dict:
         # Lists count at most this many rows (shown as "N+"): a COUNT(*) over a
         # million-row scope would otherwise dominate every page.
         "LIST_COUNT_CAP": _env_int("LIST_COUNT_CAP", 10000),
+        # the home page's charts (grouped counts over the scope) are recomputed at most this often
+        "HOME_FIGURES_SECONDS": _env_int("HOME_FIGURES_SECONDS", 60),
         "FILE_DIR": os.environ.get("FILE_DIR", str(INSTANCE_DIR / "files")),
         "IMPORT_MAX_BYTES": _env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024),
         "IMAGE_MAX_BYTES": _env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024),  # licences, logos, covers

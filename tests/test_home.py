@@ -155,6 +155,8 @@ def test_figures_and_charts_show_to_roles_with_statistics(client_as, todo_data):
     html = client_as("county_admin").get("/").get_data(as_text=True)
     for chart in ("cert-pie", "cert-laggards", "claims-daily", "claims-activities"):
         assert f'id="{chart}" class="union-chart"' in html
+    own = client_as("base_admin").get("/").get_data(as_text=True)
+    assert 'id="cert-pie"' in own and 'id="cert-laggards"' not in own  # one union: nobody to compare with
     assert "/static/vendor/echarts/echarts.min.js" in html and "http://" not in html.split("<body")[1].replace(
         "http://www.w3.org", "")
     assert 'id="home-statistics-link"' in html

@@ -89,9 +89,9 @@ def cell_url(column: StatColumn, row: statistics.OrgFigures, can_list_members: b
 
 
 # --- charts (also on the home page) ---------------------------------------------------------
-def certification_pie(totals: dict[str, int]) -> dict:
+def certification_pie(total: statistics.OrgFigures) -> dict:
     return pie_chart("实名认证进度（在会会员）",
-                     [Slice(s.label, totals.get(s.value, 0), CERT_COLORS[s]) for s in CertStatus])
+                     [Slice(s.label, getattr(total, s.value), CERT_COLORS[s]) for s in CertStatus])
 
 
 def laggard_chart(rows: list[statistics.OrgFigures], limit: int = 10) -> dict:

@@ -188,14 +188,6 @@ def _fold_into_counties(rows: list[OrgFigures], orgs: dict) -> list[OrgFigures]:
     return sorted(folded.values(), key=lambda r: r.path)
 
 
-def certification_totals(session: Session, org_ids) -> dict[str, int]:
-    """{cert status: members 在会} over the whole scope (one grouped query)."""
-    rows = session.execute(select(Member.cert_status, func.count())
-                           .where(Member.org_id.in_(org_ids), Member.status == MembershipStatus.ACTIVE)
-                           .group_by(Member.cert_status))
-    return {status: count for status, count in rows}
-
-
 @dataclass(frozen=True)
 class DayFigures:
     day: date
