@@ -170,3 +170,21 @@ def test_figures_and_charts_show_to_roles_with_statistics(client_as, todo_data):
 def test_anonymous_home_asks_to_log_in(app):
     html = app.test_client().get("/").get_data(as_text=True)
     assert "请登录" in html and "home-todo" not in html and "union-chart" not in html
+
+
+def test_cached_figures_are_per_scope(client_as, ctx):
+    from views import home
+
+    home._FIGURES.clear()  # figures cached by earlier tests predate their members
+
+    def members_shown(username):
+        html = client_as(username).get("/").get_data(as_text=True)
+        return int(re.search(r"在会会员 (\d+) 人", html).group(1))
+
+    def active(org):
+        return ctx.scalar(select(func.count()).select_from(Member).where(
+            Member.org_id.in_(_in_subtree(org)), Member.status == "active"))
+
+    first, second = members_shown("county_admin"), members_shown("county2_admin")
+    assert (first, second) == (active(county(ctx, 0)), active(county(ctx, 1)))
+    assert members_shown("base_admin") == active(base_of(ctx, county(ctx, 0), 0)) < first

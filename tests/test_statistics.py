@@ -89,7 +89,8 @@ def _table(client, url="/statistics/"):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     rows = re.findall(r'<tr class="stat-row" data-org="(\d+)">(.*?)</tr>', html, re.DOTALL)
-    return html, [(int(org), re.sub(r"<[^>]+>", "", body).split()) for org, body in rows]
+    return html, [(int(org), [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", body)])
+                  for org, body in rows]
 
 
 def test_scopes_city_every_county_county_its_subtree_base_itself(client_as, ctx):
