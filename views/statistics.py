@@ -185,7 +185,7 @@ class StatisticsView(BaseView):
             ("stat-activities", activity_chart(statistics.activity_progress(db.session, org_ids)), 320),
         ]
         return self.render_template(
-            "union/statistics.html", title=TITLE, rows=table.rows, total=table.total, columns=COLUMNS,
+            "union/statistics.html", title=TITLE, total=table.total, columns=COLUMNS,
             sortable=SORTABLE, sort=sort, descending=descending, by_county=by_county,
             can_group=table.counties > 1, chart_list=chart_list,
             cells=table_cells(table.rows, can_list_members),
