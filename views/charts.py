@@ -103,7 +103,7 @@ def pie_chart(title: str, slices: Sequence[Slice]) -> dict:
     option = _base(title, [s.label for s in shown])
     option["tooltip"] = {"trigger": "item", "formatter": "{b}：{c}（{d}%）"}
     option["series"] = [{
-        "type": "pie", "radius": ["35%", "65%"], "center": ["50%", "52%"],
+        "type": "pie", "radius": ["30%", "58%"], "center": ["50%", "55%"],
         "label": {"formatter": "{b}\n{c}"},
         "data": [{"name": s.label, "value": _number(s.value), **({"url": s.url} if s.url else {}),
                   **({"itemStyle": {"color": s.color}} if s.color else {})} for s in shown],
