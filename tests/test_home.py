@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask_appbuilder.models.sqla.filters import FilterEqual
 from sqlalchemy import func, select
 
 from app.services import claims, vouchers
@@ -188,3 +189,12 @@ def test_cached_figures_are_per_scope(client_as, ctx):
     first, second = members_shown("county_admin"), members_shown("county2_admin")
     assert (first, second) == (active(county(ctx, 0)), active(county(ctx, 1)))
     assert members_shown("base_admin") == active(base_of(ctx, county(ctx, 0), 0)) < first
+
+
+def test_a_card_on_a_column_the_list_no_longer_filters_is_left_out(client_as, monkeypatch):
+    from views import home
+
+    broken = home.Card("broken", "坏卡片", home.ListLink("MemberView", [("id_number", FilterEqual, "1")]))
+    monkeypatch.setattr(home, "overview_cards", lambda kind: [broken])
+    response = client_as("county_admin").get("/")
+    assert response.status_code == 200 and "card-broken" not in response.get_data(as_text=True)
