@@ -26,7 +26,7 @@ def celery_init_app(app) -> Celery:
         broker_connection_retry_on_startup=True,
         timezone=app.config["DISPLAY_TIMEZONE"],
         beat_schedule={
-            "expire-vouchers": {"task": "vouchers.expire", "schedule": 3600.0},
+            "expire-vouchers": {"task": "vouchers.expire", "schedule": 60.0},  # validity is to the minute
             "close-ended-activities": {"task": "vouchers.close_ended", "schedule": 300.0},
         },
     )

@@ -81,6 +81,8 @@ def default_config() -> dict:
         "IMAGE_MAX_BYTES": _env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024),  # licences, logos, covers
         "IMAGE_MAX_SIDE": _env_int("IMAGE_MAX_SIDE", 2000),  # larger pictures are scaled down
         "EXPORT_SYNC_MAX_ROWS": _env_int("EXPORT_SYNC_MAX_ROWS", 5000),
+        # A-24 birthday-cake activities: born in the claim's month, or in a month the activity touches
+        "BIRTHDAY_MONTH_RULE": os.environ.get("BIRTHDAY_MONTH_RULE", "claim_month"),  # | activity_window
         "permissions_file": str(BASE_DIR / "permissions.yaml"),
     }
 

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from app.services import audit, members, organizations, review_flow
+from models.base import DISPLAY_TZ
 from models.members import CERT_FLOW, CertStatus, IdType, Member, MembershipStatus
 from models.organizations import Org, Unit, UnitNature
 from seed.generators import chinese_name, mobile, resident_id, uscc
@@ -119,7 +120,8 @@ def _seed_accounts(session, orgs):
     sm = current_app.appbuilder.sm
     binding = {"city": orgs["city"], "county": orgs["counties"][0], "county2": orgs["counties"][1],
                "base": orgs["bases"][0]}
-    first_member = session.scalar(select(Member).where(Member.org_id == orgs["bases"][0].id).order_by(Member.id))
+    first_member = session.scalar(select(Member).where(Member.org_id == orgs["bases"][0].id,
+                                                       Member.status == MembershipStatus.ACTIVE).order_by(Member.id))
     for username, role_label, bound in DEMO_ACCOUNTS:
         if sm.find_user(username=username):
             continue
@@ -145,8 +147,9 @@ def _demo_picture(color, size=(240, 240)) -> bytes:
 
 
 def _seed_welfare(session, orgs):
-    """One merchant with a coupon, an approved and opened claim activity, one draft."""
-    from datetime import date, timedelta
+    """One merchant with a coupon and an online partner merchant, an approved and opened claim
+    activity, one draft; the demo member certified (only 已认证 members in 在会 status claim)."""
+    from datetime import timedelta
 
     from app.images import store_image
     from app.services import vouchers
@@ -158,10 +161,13 @@ def _seed_welfare(session, orgs):
     merchant = Merchant(org_id=union.id, name="黄浦职工超市", contact="李经理", mobile="13912340000",
                         service_type="超市", address="上海市黄浦区某路1号", online=True,
                         logo_image=store_image(_demo_picture((192, 32, 45))))
-    session.add(merchant)
+    partner = Merchant(org_id=orgs["bases"][1].id, name="黄浦职工之家便利店", contact="王店长", mobile="13912340001",
+                       service_type="便利店", address="上海市黄浦区某路8号", online=True)
+    session.add_all([merchant, partner])
     session.flush()
+    today = utcnow().astimezone(DISPLAY_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
     coupon = Coupon(merchant_id=merchant.id, org_id=union.id, title="满100减20", name="职工专享代金券",
-                    quantity=500, valid_from=date.today(), valid_to=date.today() + timedelta(days=60),
+                    quantity=500, valid_from=today, valid_to=today + timedelta(days=60, hours=23, minutes=59),
                     face_value=vouchers.money("20"), usage_condition="单笔满100元可用", enabled=True)
     session.add(coupon)
     start = utcnow() + timedelta(hours=1)
@@ -181,3 +187,17 @@ def _seed_welfare(session, orgs):
     manager = session.query(AppUser).filter_by(username="merchant").one()
     manager.merchant_id = merchant.id
     session.commit()
+    _certify_demo_member(session, submitter)
+
+
+def _certify_demo_member(session, base_admin):
+    """The demo member's certification passes the base union's review, as seed 003 step 1 has it."""
+    from app.services import members as member_service
+    from models.security import AppUser
+
+    member = session.get(Member, session.query(AppUser).filter_by(username="member").one().member_id)
+    if member.cert_status == CertStatus.UNVERIFIED:
+        review_flow.apply_transition(session, Member, member.id, "submit", flow=CERT_FLOW, actor=None,
+                                     status_attr="cert_status", status_labels=CertStatus)
+    if member.cert_status == CertStatus.PENDING:
+        member_service.review_certification(session, member.id, "approve", actor=base_admin)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import functools
 
-from flask import g
+from flask import g, request
 from flask_appbuilder.api import BaseApi, ModelRestApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from app.extensions import db
 from app.http_errors import http_error, json_error
 from app.security import FilterInScope, ScopeArgs, current_user, scope_kind
+from app.services import members
 from app.services.errors import DomainError
 from models.members import Member
 
@@ -22,8 +23,10 @@ _MEMBER_COLUMNS = ["id", "member_no", "name", "gender", "birth_date", "id_number
 # HTTP status of each domain error code the APIs answer with (default 400)
 DOMAIN_STATUS = {
     "not_found": 404, "voucher_not_found": 404, "not_authorized": 403,
-    "sold_out": 409, "limit_reached": 409, "activity_closed": 409,
-    "already_redeemed": 409, "expired": 409, "not_claimed": 409,
+    "sold_out": 409, "limit_reached": 409, "activity_closed": 409, "not_started": 409,
+    "already_redeemed": 409, "expired": 409, "not_claimed": 409, "not_yet_valid": 409, "merchant_offline": 409,
+    "not_certified": 403, "not_active": 403, "not_eligible": 403,
+    "member_not_found": 404, "already_pending": 409, "already_verified": 409, "already_bound": 409,
 }
 
 
@@ -66,16 +69,17 @@ class JsonApi(BaseApi):
         return http_error(500)
 
 
-def bound_endpoint(attr: str, message: str):
+def bound_endpoint(attr, message: str):
     """The one decorator of a self-service endpoint: FAB's ``protect`` and ``safe``; the account's
-    bound id (``member_id``, ``merchant_id``) passed in, a JSON 404 ``not_bound`` without one;
-    a DomainError raised by the endpoint answered as ``refuse`` does."""
+    bound id (``attr``: ``member_id``, ``merchant_id``, or a function of the user) passed in, a JSON
+    404 ``not_bound`` without one; a DomainError raised by the endpoint answered as ``refuse`` does."""
+    resolve = attr if callable(attr) else (lambda user: getattr(user, attr, None))
 
     def decorator(f):
         @functools.wraps(f)
         def wrapper(self, *args, **kwargs):
             user = api_user()
-            bound = getattr(user, attr, None) if user is not None else None
+            bound = resolve(user) if user is not None else None
             if bound is None:
                 return json_error(404, "not_bound", message)
             try:
@@ -128,5 +132,39 @@ class MeApi(JsonApi):
         return self.response(200, result={
             "member_no": member.member_no, "name": member.name, "id_number": member.id_number_masked,
             "phone": member.phone_masked, "org": member.org.name, "status": member.status,
-            "cert_status": member.cert_status, "scope": str(scope_kind(user)),
+            "status_label": member.status_label, "cert_status": member.cert_status,
+            "cert_status_label": member.cert_status_label, "scope": str(scope_kind(user)),
         })
+
+    @expose("/certification", methods=["POST"])
+    @bound_endpoint(lambda user: user, "请先登录")
+    def certify(self, user):
+        """工会会员认证: name and ID number matched against the registry → 待审核 (reviewed by the base union).
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    name: {type: string, description: 姓名}
+                    id_number: {type: string, description: 身份证号}
+          responses:
+            200:
+              description: submitted; cert_status 待审核 (the account is now bound to the member)
+            400:
+              description: bad_request (name or ID number missing)
+            404:
+              description: member_not_found 「未查询到会员信息」
+            409:
+              description: already_pending, already_verified or already_bound
+        """
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        member = members.submit_self_certification(db.session, user, name=body.get("name"),
+                                                   id_number=body.get("id_number"))
+        return self.response(200, result={"member_no": member.member_no, "cert_status": member.cert_status,
+                                          "cert_status_label": member.cert_status_label,
+                                          "message": "认证申请已提交，请等待所在基层工会审核"})

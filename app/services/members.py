@@ -219,3 +219,45 @@ def reveal_member_field(session: Session, member_id: int, field: str, *, actor, 
                  summary=f"查看 {member.name} 的{REVEALABLE[field]}", detail={"field": field, "reason": reason})
     session.commit()
     return getattr(member, field) or ""
+
+
+def submit_self_certification(session: Session, user, *, name, id_number) -> Member:
+    """工会会员认证 by the member himself (seed 003 L524, vouchers-gaps gap 7): the name and ID number
+    must match a member of the registry; the account is bound to that member and its certification
+    goes to 待审核, reviewed by the base union through CERT_FLOW.
+
+    Rules: no match → 「未查询到会员信息」 (nothing else said about the registry); a member already bound
+    to another account, an account bound to another member, 待审核 and 已认证 are refused.
+
+    Raises:
+        DomainError: ``bad_request``, ``member_not_found``, ``already_bound``, ``already_pending``,
+        ``already_verified``; the engine's errors under a race.
+    """
+    from models.security import AppUser
+
+    name, number = normalize_text(name if isinstance(name, str) else ""), normalize_text(
+        id_number if isinstance(id_number, str) else "").upper()
+    if not name or not number or len(name) > 50 or len(number) > 32:
+        raise DomainError("请填写姓名和身份证号", code="bad_request")
+    try:
+        number = parse_resident_id(number).number
+    except ValidationError:
+        pass  # other ID types are matched as written
+    member = session.scalar(select(Member).where(Member.id_number == number, Member.name == name))
+    if member is None:
+        raise NotFoundError("未查询到会员信息", code="member_not_found")
+    if user.member_id not in (None, member.id):
+        raise DomainError("该账户已绑定其他会员", code="already_bound")
+    holder = session.scalar(select(AppUser.id).where(AppUser.member_id == member.id, AppUser.id != user.id))
+    if holder is not None:
+        raise DomainError("该会员已由其他账户认证，如有疑问请联系所在基层工会", code="already_bound")
+    if member.cert_status == CertStatus.PENDING:
+        raise DomainError("认证申请已提交，正在等待工会审核，请勿重复提交", code="already_pending")
+    if member.cert_status == CertStatus.VERIFIED:
+        raise DomainError("您已完成实名认证", code="already_verified")
+    review_flow.apply_transition(session, Member, member.id, "submit", flow=CERT_FLOW, actor=user,
+                                 status_attr="cert_status", status_labels=CertStatus)
+    account = session.get(AppUser, user.id)
+    account.member_id, account.org_id = member.id, member.org_id
+    session.commit()
+    return member

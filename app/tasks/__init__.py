@@ -32,7 +32,7 @@ def run_export(job_id: int) -> None:
 
 @shared_task(name="vouchers.expire")
 def expire_vouchers() -> int:
-    """Scheduled (beat, hourly): vouchers past their coupon's valid-to become 已过期."""
+    """Scheduled (beat, every minute): vouchers past their expiry time (the coupon's valid-to) become 已过期."""
     from app.services import vouchers
 
     return vouchers.expire_vouchers(db.session)

@@ -22,6 +22,7 @@ from app.services.errors import DomainError
 from models.base import as_local_naive
 
 from ..lookup import LookupField
+from .datetime import use_datetime_pickers
 from .display import display_value
 from .export import ExportMixin
 
@@ -67,6 +68,9 @@ class ScopedModelView(ExportMixin, ModelView):
             **(self.formatters_columns or {}),
         }
         super().__init__(**kwargs)
+        for form in (self.add_form, self.edit_form):
+            use_datetime_pickers(form)
+        use_datetime_pickers(self.search_form, with_assets=False)
 
     @expose("/lookup/<column>")
     @has_access
@@ -86,7 +90,9 @@ class ScopedModelView(ExportMixin, ModelView):
 
     # --- rows ------------------------------------------------------------------
     def scoped_item(self, pk):
-        """The row ``pk`` if it lies in scope, else 404."""
+        """The row ``pk`` if it lies in scope, else 404 (also for an id no integer column can hold)."""
+        if not str(pk).isdigit() or int(pk) >= 2**31:
+            abort(404)
         item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
         if item is None:
             abort(404)
