@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from app.codes import ALPHABET, normalize_code
 from app.services import claims, vouchers
 from app.services.errors import DomainError, NotFoundError, SelfApprovalError
+from app.services.vouchers import Redeemer
 from models.base import utcnow
 from models.review import ReviewTrail
-from app.services.vouchers import Redeemer
 from models.vouchers import Activity, ClaimLimit, CouponAuthorization, Merchant, Voucher, VoucherStatus
 from tests.factories import base_of, county, make_user
 from tests.vouchers.conftest import claimer, later, window

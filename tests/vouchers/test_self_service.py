@@ -1,0 +1,104 @@
+"""The member's app through the API (JWT): /me labels, 工会会员认证 against the registry, activities that
+say whether and why one may claim, claims refused with stable codes."""
+from sqlalchemy import select
+
+from models.members import CertStatus, Member, MembershipStatus
+from models.security import AppUser
+from models.vouchers import Voucher
+from tests.factories import base_of, county, make_member, make_user
+from tests.test_api import _token
+
+
+def _demo_member(ctx):
+    return ctx.get(Member, ctx.scalar(select(AppUser.member_id).where(AppUser.username == "member")))
+
+
+def test_me_says_status_and_certification_in_chinese_keeping_the_codes(app, ctx):
+    client = app.test_client()
+    me = client.get("/api/v1/me/", headers=_token(client, "member")).json["result"]
+    assert (me["status"], me["status_label"]) == ("active", "在会")
+    assert (me["cert_status"], me["cert_status_label"]) == ("verified", "已认证")
+
+
+def _account(ctx, username):
+    return make_user(ctx, "会员", None, username=username)
+
+
+def test_certification_matches_name_and_id_number_then_awaits_review(app, ctx):
+    union = base_of(ctx, county(ctx, 0), 1)
+    member = make_member(ctx, union, name="章认证")
+    user = _account(ctx, f"cert{member.id}")
+    client = app.test_client()
+    headers = _token(client, user.username)
+    assert client.get("/api/v1/me/", headers=headers).json["code"] == "not_bound"
+    for body in ({"name": "章认证", "id_number": member.id_number[:-1] + ("0" if member.id_number[-1] != "0" else "1")},
+                 {"name": "章认错", "id_number": member.id_number}):
+        refused = client.post("/api/v1/me/certification", json=body, headers=headers)
+        assert refused.status_code == 404 and refused.json == {"code": "member_not_found", "message": "未查询到会员信息"}
+    assert client.post("/api/v1/me/certification", json={"name": "章认证"}, headers=headers).status_code == 400
+    assert client.post("/api/v1/me/certification", data="not json", headers=headers).status_code == 400
+    done = client.post("/api/v1/me/certification", json={"name": " 章认证 ", "id_number": member.id_number.lower()},
+                       headers=headers)
+    assert done.status_code == 200 and done.json["result"]["cert_status_label"] == "待审核"
+    again = client.post("/api/v1/me/certification", json={"name": "章认证", "id_number": member.id_number},
+                        headers=headers)
+    assert again.status_code == 409 and again.json["code"] == "already_pending"
+    ctx.expire_all()
+    assert ctx.get(Member, member.id).cert_status == CertStatus.PENDING
+    assert ctx.get(AppUser, user.id).member_id == member.id
+    me = client.get("/api/v1/me/", headers=headers).json["result"]
+    assert me["cert_status_label"] == "待审核" and me["name"] == "章认证"
+    # someone else who knows the same name and number cannot take the membership
+    thief = _account(ctx, f"thief{member.id}")
+    taken = client.post("/api/v1/me/certification", json={"name": "章认证", "id_number": member.id_number},
+                        headers=_token(client, thief.username))
+    assert taken.status_code == 409 and taken.json["code"] == "already_bound"
+    # the base union reviews it in the existing flow
+    from app.services import members
+
+    members.review_certification(ctx, member.id, "approve", actor=make_user(ctx, "基层工会管理员", union))
+    assert client.get("/api/v1/me/", headers=headers).json["result"]["cert_status_label"] == "已认证"
+    verified = client.post("/api/v1/me/certification", json={"name": "章认证", "id_number": member.id_number},
+                           headers=headers)
+    assert verified.status_code == 409 and verified.json["code"] == "already_verified"
+
+
+def test_certification_is_for_member_accounts_only(app):
+    client = app.test_client()
+    assert client.post("/api/v1/me/certification", json={}).status_code == 401
+    refused = client.post("/api/v1/me/certification", json={}, headers=_token(client, "county_admin"))
+    assert refused.status_code == 403 and refused.json["code"] == "forbidden"
+
+
+def test_activities_say_why_a_member_may_not_claim(app, ctx, open_activity):
+    member = _demo_member(ctx)
+    activity, _c, _m = open_activity(quantity=2, union=member.org)
+    client = app.test_client()
+    headers = _token(client, "member")
+    listed = {a["id"]: a for a in client.get("/api/v1/member-vouchers/activities", headers=headers).json["result"]}
+    assert listed[activity.id]["run_status"] == "not_started" and listed[activity.id]["run_status_label"] == "未开始"
+    assert listed[activity.id]["claimable"] is False and listed[activity.id]["reason"]["code"] == "not_started"
+    early = client.post(f"/api/v1/member-vouchers/activities/{activity.id}/claim", headers=headers)
+    assert early.status_code == 409 and early.json["code"] == "not_started"
+    from models.base import utcnow
+
+    activity.start_at = utcnow()
+    member.status = MembershipStatus.RETIRED
+    ctx.commit()
+    try:
+        listed = {a["id"]: a for a in client.get("/api/v1/member-vouchers/activities", headers=headers).json["result"]}
+        assert listed[activity.id]["run_status_label"] == "进行中"
+        assert listed[activity.id]["reason"] == {"code": "not_active", "message": "会籍状态为「退休」，不能领取工会福利"}
+        refused = client.post(f"/api/v1/member-vouchers/activities/{activity.id}/claim", headers=headers)
+        assert refused.status_code == 403 and refused.json["code"] == "not_active"
+        member.status, member.cert_status = MembershipStatus.ACTIVE, CertStatus.REJECTED
+        ctx.commit()
+        refused = client.post(f"/api/v1/member-vouchers/activities/{activity.id}/claim", headers=headers)
+        assert refused.status_code == 403 and refused.json["code"] == "not_certified"
+        assert ctx.scalar(select(Voucher.id).where(Voucher.member_id == member.id,
+                                                   Voucher.activity_id == activity.id)) is None
+    finally:
+        member.status, member.cert_status = MembershipStatus.ACTIVE, CertStatus.VERIFIED
+        ctx.commit()
+    claimed = client.post(f"/api/v1/member-vouchers/activities/{activity.id}/claim", headers=headers)
+    assert claimed.status_code == 201 and claimed.json["result"]["expires_at_label"]
