@@ -1,6 +1,6 @@
 // Date-and-time inputs (views/base/datetime.py): <input class="union-datetime"> becomes a Chinese
 // flatpickr that keeps the date and the time, whether clicked in the calendar or typed
-// ("2026-12-30 18:00", with or without seconds). A typed value it cannot read is left as typed,
+// ("2026-12-30 18:00", with or without seconds); data-time="0" marks a date-only column. A typed value it cannot read is left as typed,
 // so the server answers with its Chinese message instead of the field being wiped.
 (function () {
   var PATTERN = /^(\d{4})[-\/.](\d{1,2})[-\/.](\d{1,2})(?:[ T]+(\d{1,2})[:：](\d{1,2})(?:[:：](\d{1,2}))?)?$/;
@@ -17,15 +17,17 @@
 
   function init(input) {
     if (input._flatpickr || !window.flatpickr) { return; }
-    input.addEventListener("blur", function () {
+    input.addEventListener("blur", function (event) {
       var typed = input.value.trim();
       if (typed && !parse(typed)) {
-        window.setTimeout(function () { input.value = typed; }, 0);  // after the picker's own blur
+        event.stopImmediatePropagation();  // the picker would clear it
+        window.setTimeout(function () { input.value = typed; }, 0);  // and when a click outside closes it
       }
     }, true);
+    var withTime = input.getAttribute("data-time") !== "0";  // date-only columns: no clock
     window.flatpickr(input, {
-      locale: "zh", enableTime: true, time_24hr: true, minuteIncrement: 1, allowInput: true,
-      dateFormat: "Y-m-d H:i", disableMobile: true,
+      locale: "zh", enableTime: withTime, time_24hr: true, minuteIncrement: 1, allowInput: true,
+      dateFormat: withTime ? "Y-m-d H:i" : "Y-m-d", disableMobile: true,
       parseDate: function (text) { return parse(text); }
     });
   }
