@@ -339,10 +339,12 @@ def generate_vouchers(session: Session, activity_id: int) -> int:
     if activity.vouchers_generated:
         raise DomainError("该活动的券码已生成")
     codes = iter(new_codes(vouchers_to_generate(activity)))
-    rows = [{"code": next(codes), "org_id": activity.org_id, "activity_id": activity.id, "prize_id": prize.id,
-             "coupon_id": prize.coupon_id, "status": VoucherStatus.UNCLAIMED.value,
-             "face_value": prize.coupon.face_value, "expires_at": prize.coupon.valid_to}
-            for prize in activity.prizes for _ in range(prize.quantity)]
+    rows = []
+    for prize in activity.prizes:  # the columns one prize's vouchers share, read from the ORM once
+        shared = {"org_id": activity.org_id, "activity_id": activity.id, "prize_id": prize.id,
+                  "coupon_id": prize.coupon_id, "status": VoucherStatus.UNCLAIMED.value,
+                  "face_value": prize.coupon.face_value, "expires_at": prize.coupon.valid_to}
+        rows.extend({"code": next(codes), **shared} for _ in range(prize.quantity))
     for start in range(0, len(rows), 20_000):
         fast_insert(session, Voucher.__table__, rows[start:start + 20_000])
     activity.vouchers_generated = True
