@@ -28,6 +28,7 @@ def celery_init_app(app) -> Celery:
         beat_schedule={
             "expire-vouchers": {"task": "vouchers.expire", "schedule": 3600.0},
             "close-ended-activities": {"task": "vouchers.close_ended", "schedule": 300.0},
+            "deliver-outboxes": {"task": "outbox.deliver", "schedule": 20.0},
         },
     )
     celery.set_default()
