@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from .accounts import AccountView
 from .api import MeApi, MemberApi
 from .audit import AuditLogView
 from .imports import DataJobView
@@ -35,6 +36,7 @@ def register_views(appbuilder) -> None:
                         category="Welfare")
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
+    appbuilder.add_view_no_menu(AccountView)
     appbuilder.add_api(MemberApi)
     appbuilder.add_api(MeApi)
     appbuilder.add_api(MemberVoucherApi)
