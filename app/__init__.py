@@ -29,6 +29,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides the environment-derived defaults."""
     import app.services.member_import  # noqa: F401  (registers the import kind)
+    import app.services.mutual_aid.persons  # noqa: F401  (registers the person-list import kind)
     import models  # noqa: F401  (registers every model before FAB initializes)
     from app.permissions import load_roles
     from app.security_manager import enforce_idle_timeout

@@ -29,6 +29,7 @@ def celery_init_app(app) -> Celery:
             "expire-vouchers": {"task": "vouchers.expire", "schedule": 3600.0},
             "close-ended-activities": {"task": "vouchers.close_ended", "schedule": 300.0},
             "deliver-outboxes": {"task": "outbox.deliver", "schedule": 20.0},
+            "settle-periods": {"task": "mutual_aid.settle_due_periods", "schedule": 600.0},
         },
     )
     celery.set_default()

@@ -93,6 +93,8 @@ def default_config() -> dict:
         "PDF_FONT_INDEX": _env_int("PDF_FONT_INDEX", 2),  # Noto Sans CJK SC in Debian's collection
         "NUMBER_LETTER_DEFAULT": os.environ.get("NUMBER_LETTER_DEFAULT", "L"),  # ZY…L… (S001:L62)
         "NUMBER_LETTERS": {},  # county code (3 digits) -> letter of its ZY numbers
+        # --- mutual aid ---
+        "SETTLEMENT_DAY": _env_int("SETTLEMENT_DAY", 25),  # 每月25日为结算日 (S004:L14), Beijing, 1–28
         "PUBLIC_RATE_LIMIT": os.environ.get("PUBLIC_RATE_LIMIT", "30 per hour"),  # anonymous forms per IP
         "permissions_file": str(BASE_DIR / "permissions.yaml"),
     }

@@ -58,3 +58,13 @@ def deliver_outboxes() -> dict:
     finally:
         db.session.remove()
 
+
+@shared_task(name="mutual_aid.settle_due_periods")
+def settle_due_periods() -> int:
+    """Scheduled (beat, every 10 min): settlement periods past their day's 24:00 (Beijing) are settled."""
+    from app.services.mutual_aid import invoicing
+
+    try:
+        return invoicing.settle_due_periods(db.session)
+    finally:
+        db.session.remove()
