@@ -8,6 +8,7 @@ from .api import MeApi, MemberApi
 from .audit import AuditLogView
 from .imports import DataJobView
 from .members import MemberView
+from .mutual_aid import register_mutual_aid_views
 from .merchant_api import MerchantVoucherApi
 from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView
@@ -34,6 +35,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(VoucherView, "Vouchers", label=_l("Vouchers"), icon="fa-list", category="Welfare")
     appbuilder.add_view(RedeemView, "Redeem vouchers", label=_l("Redeem vouchers"), icon="fa-qrcode",
                         category="Welfare")
+    register_mutual_aid_views(appbuilder)
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
     appbuilder.add_view_no_menu(AccountView)

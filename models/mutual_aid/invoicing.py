@@ -1,6 +1,8 @@
 """开票录入 and 结算期 (S004:L14, L67–76): invoice requests per plan line, monthly settlement periods."""
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from sqlalchemy import Column, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import relationship
 
@@ -53,6 +55,11 @@ class InvoiceRequest(Model):
     @property
     def status_label(self) -> str:
         return InvoiceStatus.label_of(self.status)
+
+    @property
+    def unit_price(self) -> Decimal:
+        """人均单价 as shown (rounded half-up to the fen; checks compare the exact quotient)."""
+        return (Decimal(self.amount) / self.persons).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     @property
     def type_label(self) -> str:

@@ -66,5 +66,11 @@ class MemberUnit(Model):
         return RegistrationStatus.label_of(self.status)
 
     @property
+    def nature_label(self) -> str:
+        from ..organizations import UnitNature
+
+        return UnitNature.label_of(self.nature)
+
+    @property
     def contact_mobile_masked(self) -> str:
         return mask_phone(self.contact_mobile)
