@@ -28,6 +28,8 @@ def celery_init_app(app) -> Celery:
         beat_schedule={
             "expire-vouchers": {"task": "vouchers.expire", "schedule": 60.0},  # validity is to the minute
             "close-ended-activities": {"task": "vouchers.close_ended", "schedule": 300.0},
+            "deliver-outboxes": {"task": "outbox.deliver", "schedule": 20.0},
+            "settle-periods": {"task": "mutual_aid.settle_due_periods", "schedule": 600.0},
         },
     )
     celery.set_default()

@@ -54,6 +54,11 @@ def register_http_errors(app, jwt_manager) -> None:
     def _http(err: HTTPException):
         if request.path.startswith("/api/"):
             return http_error(err.code or 500)
+        if err.code == 429:  # public forms (registration, SMS codes, login): a Chinese page, not Werkzeug's
+            if request.headers.get("X-Requested-With") == "fetch":
+                return jsonify(ok=False, message=_HTTP[429][1]), 429
+            return make_response(f"<!doctype html><meta charset=utf-8><title>{_HTTP[429][1]}</title>"
+                                 f"<p>{_HTTP[429][1]}</p>", 429)
         return err
 
     @app.errorhandler(Exception)

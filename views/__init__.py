@@ -4,11 +4,13 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from .accounts import AccountView
 from .api import MeApi, MemberApi
 from .audit import AuditLogView
 from .base.datetime import datetime_assets
 from .imports import DataJobView
 from .members import MemberView
+from .mutual_aid import register_mutual_aid_views
 from .merchant_api import MerchantVoucherApi
 from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView
@@ -38,8 +40,10 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(VoucherView, "Vouchers", label=_l("Vouchers"), icon="fa-list", category="Welfare")
     appbuilder.add_view(RedeemView, "Redeem vouchers", label=_l("Redeem vouchers"), icon="fa-qrcode",
                         category="Welfare")
+    register_mutual_aid_views(appbuilder)
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
+    appbuilder.add_view_no_menu(AccountView)
     appbuilder.add_api(MemberApi)
     appbuilder.add_api(MeApi)
     appbuilder.add_api(MemberVoucherApi)
