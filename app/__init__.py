@@ -88,7 +88,8 @@ def _limit_api_login(app, appbuilder) -> None:
 
 
 # anonymous forms (SMS codes, registration): POSTs limited per client address
-PUBLIC_FORMS = ["AccountView.forgot_password", "RegistrationView.register", "RegistrationView.code"]
+PUBLIC_FORMS = ["AccountView.forgot_password", "RegistrationView.register", "RegistrationView.code",
+                "MemberRegistrationApi.register", "MemberRegistrationApi.code"]
 
 
 def _limit_public_forms(app, appbuilder, endpoints) -> None:

@@ -10,6 +10,7 @@ class CodePurpose(LabeledEnum):
     REGISTRATION = "registration", "单位注册"      # proves the contact's mobile at self-registration
     PASSWORD_RESET = "password_reset", "找回密码"   # forgot password
     BINDING = "binding", "账户绑定"                # a worker binds his account to his insured record
+    MEMBER_REGISTRATION = "member_registration", "会员注册"  # a member registers in the app (S003:L514)
 
 
 class VerificationCode(Model):

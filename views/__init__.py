@@ -5,7 +5,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from .accounts import AccountView
-from .api import MeApi, MemberApi
+from .api import MeApi, MemberApi, MemberRegistrationApi
 from .audit import AuditLogView
 from .base.datetime import datetime_assets
 from .imports import DataJobView
@@ -46,5 +46,6 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(AccountView)
     appbuilder.add_api(MemberApi)
     appbuilder.add_api(MeApi)
+    appbuilder.add_api(MemberRegistrationApi)
     appbuilder.add_api(MemberVoucherApi)
     appbuilder.add_api(MerchantVoucherApi)

@@ -27,6 +27,7 @@ DOMAIN_STATUS = {
     "already_redeemed": 409, "expired": 409, "not_claimed": 409, "not_yet_valid": 409, "merchant_offline": 409,
     "not_certified": 403, "not_active": 403, "not_eligible": 403,
     "member_not_found": 404, "already_pending": 409, "already_verified": 409, "already_bound": 409,
+    "phone_registered": 409,
 }
 
 
@@ -161,10 +162,110 @@ class MeApi(JsonApi):
             409:
               description: already_pending, already_verified or already_bound
         """
-        body = request.get_json(silent=True)
-        body = body if isinstance(body, dict) else {}
+        body = _json_body()
         member = members.submit_self_certification(db.session, user, name=body.get("name"),
                                                    id_number=body.get("id_number"))
         return self.response(200, result={"member_no": member.member_no, "cert_status": member.cert_status,
                                           "cert_status_label": member.cert_status_label,
                                           "message": "认证申请已提交，请等待所在基层工会审核"})
+
+
+class MemberRegistrationApi(JsonApi):
+    """用户注册 in the member app (public: no account yet; the phone proven by an SMS code, rate-limited)."""
+
+    resource_name = "register"
+    openapi_spec_tag = "Member self-service"
+
+    def _public(self, call):
+        try:
+            return call()
+        except DomainError as err:
+            db.session.rollback()
+            return self.refuse(err)
+
+    @expose("/regions", methods=["GET"])
+    @safe
+    def regions(self):
+        """注册地区: the city and district federations to choose from.
+        ---
+        get:
+          responses:
+            200:
+              description: "[{id, name}]"
+        """
+        return self.response(200, result=[{"id": org.id, "name": org.name}
+                                          for org in members.registration_regions(db.session)])
+
+    @expose("/code", methods=["POST"])
+    @safe
+    def code(self):
+        """发送验证码 to a mobile without an account (1 a minute, 10 a day).
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    phone: {type: string}
+          responses:
+            200:
+              description: sent (5 minutes valid)
+            400:
+              description: phone_invalid, code_too_soon or code_daily_limit
+            409:
+              description: phone_registered
+        """
+        body = _json_body()
+
+        def send():
+            members.send_member_registration_code(db.session, body.get("phone"))
+            return self.response(200, result={"message": "验证码已发送，5分钟内有效"})
+
+        return self._public(send)
+
+    @expose("/", methods=["POST"])
+    @safe
+    def register(self):
+        """用户注册: phone, password, SMS code, region, agreement → an account (user name = phone).
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    phone: {type: string}
+                    password: {type: string}
+                    code: {type: string, description: 短信验证码}
+                    region_id: {type: integer, description: 注册地区 (GET /api/v1/register/regions)}
+                    agree: {type: boolean, description: 同意用户协议}
+          responses:
+            201:
+              description: registered; log in with the phone, then submit 工会会员认证
+            400:
+              description: >-
+                agreement_required, phone_invalid, password_weak, region_invalid, code_missing,
+                code_invalid, code_expired or code_locked
+            409:
+              description: phone_registered
+        """
+        body = _json_body()
+
+        def create():
+            user = members.register_member_account(
+                db.session, phone=body.get("phone"), password=body.get("password"), code=body.get("code"),
+                region_id=body.get("region_id"), agreed=body.get("agree"))
+            return self.response(201, result={"username": user.username,
+                                              "message": "注册成功，请登录后进行工会会员认证"})
+
+        return self._public(create)
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}

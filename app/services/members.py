@@ -6,6 +6,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.masking import mask_phone
 from app.security import org_in_scope, org_scope_clause
 from app.services import audit, review_flow
 from app.services.errors import DomainError, MemberInvalidError, NotFoundError
@@ -261,3 +262,75 @@ def submit_self_certification(session: Session, user, *, name, id_number) -> Mem
     account.member_id, account.org_id = member.id, member.org_id
     session.commit()
     return member
+
+
+def registration_regions(session: Session) -> list[Org]:
+    """注册地区 (S003:L515): the city federation and its district / industry federations."""
+    return list(session.scalars(select(Org).where(Org.level.in_([OrgLevel.CITY, OrgLevel.COUNTY]))
+                                .order_by(Org.path)))
+
+
+def _unregistered_phone(session: Session, phone) -> str:
+    from models.security import AppUser
+
+    try:
+        phone = validate_mobile(phone if isinstance(phone, str) else "")
+    except ValidationError as err:
+        raise DomainError(str(err), code="phone_invalid", field="phone") from None
+    if session.scalar(select(AppUser.id).where((AppUser.username == phone) | (AppUser.mobile == phone))):
+        raise DomainError("该手机号已注册，请直接登录（忘记密码可通过短信找回）", code="phone_registered", field="phone")
+    return phone
+
+
+def send_member_registration_code(session: Session, phone) -> str:
+    """用户注册 step 1: an SMS code to a mobile that has no account yet (limits of ``verification``).
+
+    Raises:
+        DomainError: ``phone_invalid``, ``phone_registered``, ``code_too_soon``, ``code_daily_limit``.
+    """
+    from app.services import verification
+    from models.verification import CodePurpose
+
+    return verification.send_code(session, _unregistered_phone(session, phone), CodePurpose.MEMBER_REGISTRATION)
+
+
+def register_member_account(session: Session, *, phone, password, code, region_id, agreed):
+    """用户注册 (S003:L514): phone, password, SMS code, region, agreement → a 会员 account whose user name
+    is the phone; it then submits 工会会员认证 to be bound to its member record. Commits.
+
+    Rules: the agreement accepted; a valid mobile without an account; the password policy; a region of
+    ``registration_regions``; the SMS code (checked last, so a form error costs no try).
+
+    Raises:
+        DomainError: ``agreement_required``, ``phone_invalid``, ``phone_registered``, ``password_weak``,
+        ``region_invalid``, the code's errors (``code_missing``, ``code_invalid``, ``code_expired``…).
+    """
+    from flask import current_app
+
+    from app.services import verification
+    from app.validators import check_password_policy
+    from models.verification import CodePurpose
+
+    if agreed is not True:
+        raise DomainError("请阅读并同意用户协议", code="agreement_required", field="agree")
+    phone = _unregistered_phone(session, phone)
+    try:
+        check_password_policy(password if isinstance(password, str) else "")
+    except ValidationError as err:
+        raise DomainError(str(err), code="password_weak", field="password") from None
+    region = session.get(Org, region_id) if isinstance(region_id, int) and 0 < region_id < 2**31 else None
+    if region is None or region.level not in (OrgLevel.CITY, OrgLevel.COUNTY):
+        raise DomainError("请选择注册地区", code="region_invalid", field="region_id")
+    verification.check_code(session, phone, CodePurpose.MEMBER_REGISTRATION, code if isinstance(code, str) else "")
+    sm = current_app.appbuilder.sm
+    user = sm.add_user(phone, phone, "", f"{phone}@members.invalid", sm.find_role("会员"), password=password,
+                       commit=False)
+    if not user:
+        session.rollback()
+        raise DomainError("注册失败，请稍后重试", code="registration_failed")
+    user.mobile, user.org_id = phone, region.id
+    session.flush()
+    audit.record(session, AuditEvent.ACTION, actor=user, target_type="ab_user", target_id=user.id,
+                 summary=f"会员注册：{mask_phone(phone)}（{region.name}）")
+    session.commit()
+    return user

@@ -102,3 +102,53 @@ def test_activities_say_why_a_member_may_not_claim(app, ctx, open_activity):
         ctx.commit()
     claimed = client.post(f"/api/v1/member-vouchers/activities/{activity.id}/claim", headers=headers)
     assert claimed.status_code == 201 and claimed.json["result"]["expires_at_label"]
+
+
+def _sms_code(ctx, phone):
+    import re
+
+    from models.outbox import SmsMessage
+
+    ctx.expire_all()
+    text = ctx.scalar(select(SmsMessage.text).where(SmsMessage.phone == phone).order_by(SmsMessage.id.desc()))
+    return re.search(r"验证码为(\d{6})", text).group(1)
+
+
+def test_a_member_registers_with_an_sms_code_then_certifies(app, ctx):
+    from models.organizations import Org
+    from seed.loader import DEMO_PASSWORD
+
+    union = base_of(ctx, county(ctx, 1), 0)
+    member = make_member(ctx, union, name="注新会")
+    phone = "13" + str(700000000 + member.id)[-9:]
+    client = app.test_client()
+    regions = client.get("/api/v1/register/regions").json["result"]
+    region = next(r for r in regions if r["name"] == union.parent.name)
+    assert {ctx.get(Org, r["id"]).level for r in regions} == {"city", "county"}
+    form = {"phone": phone, "password": DEMO_PASSWORD, "region_id": region["id"], "agree": True}
+    missing = client.post("/api/v1/register/", json={**form, "code": "123456"})
+    assert missing.status_code == 400 and missing.json["code"] == "code_missing"
+    assert client.post("/api/v1/register/code", json={"phone": "12345"}).json["code"] == "phone_invalid"
+    sent = client.post("/api/v1/register/code", json={"phone": phone})
+    code = _sms_code(ctx, phone)
+    assert sent.status_code == 200 and code not in sent.get_data(as_text=True)  # only the SMS carries it
+    for change, expected in (({"agree": False}, "agreement_required"), ({"password": "short"}, "password_weak"),
+                             ({"region_id": union.id}, "region_invalid"), ({"region_id": "x"}, "region_invalid"),
+                             ({"code": "000000" if code != "000000" else "111111"}, "code_invalid")):
+        refused = client.post("/api/v1/register/", json={**form, "code": code, **change})
+        assert refused.status_code == 400 and refused.json["code"] == expected, (change, refused.json)
+        assert "message" in refused.json and not refused.json["message"].isascii()
+    done = client.post("/api/v1/register/", json={**form, "code": code})
+    assert done.status_code == 201 and done.json["result"]["username"] == phone
+    again = client.post("/api/v1/register/code", json={"phone": phone})
+    assert again.status_code == 409 and again.json["code"] == "phone_registered"
+    ctx.expire_all()
+    account = ctx.scalar(select(AppUser).where(AppUser.username == phone))
+    assert account.mobile == phone and account.org_id == region["id"] and account.member_id is None
+    assert [r.name for r in account.roles] == ["会员"]
+    # 用户注册-02 → 立即认证: log in with the phone, certify, and wait for the union's review
+    headers = _token(client, phone)
+    certified = client.post("/api/v1/me/certification", json={"name": "注新会", "id_number": member.id_number},
+                            headers=headers)
+    assert certified.status_code == 200 and certified.json["result"]["cert_status_label"] == "待审核"
+    assert client.get("/api/v1/me/", headers=headers).json["result"]["org"] == union.name
