@@ -135,7 +135,7 @@ def prepare_activity(activity: Activity, *, is_created: bool) -> None:
         raise DomainError("活动开始时间须晚于当前时间")
     if activity.end_at <= activity.start_at:
         raise DomainError("活动结束时间须晚于开始时间")
-    if activity.claim_limit == ClaimLimit.DAILY and not 1 <= (activity.claims_per_day or 0) <= MAX_CLAIMS_PER_DAY:
+    if not 1 <= (activity.claims_per_day or 0) <= MAX_CLAIMS_PER_DAY:  # bounded even when unused: no overflow
         raise DomainError(f"每天可领取次数须在 1 到 {MAX_CLAIMS_PER_DAY} 之间")
     activity.eligibility = activity.eligibility or ActivityEligibility.ALL
     if activity.eligibility == ActivityEligibility.BIRTHDAY_MONTH and activity.claim_limit != ClaimLimit.ONCE:

@@ -183,6 +183,8 @@ def test_welfare_activity_from_creation_to_settlement(live_server, page, ctx):
     page.click("#redeem-form button[type=submit]")
     page.wait_for_selector("#redeem-preview")
     assert "满100减20" in page.inner_text("#redeem-preview") and "核销期限" in page.inner_text("#redeem-preview")
+    page.screenshot(path=SHOTS.format("redeem-preview"), full_page=True)
+    assert_clean(page)
     page.click("#confirm-form button[type=submit]")
     page.wait_for_load_state()
     assert any("核销成功" in f for f in flashes(page, "success"))

@@ -93,6 +93,13 @@ def test_birthday_cake_goes_to_members_born_in_the_month(ctx, open_activity):
                                        end_at=activity.end_at, rule="activity_window")
 
 
+def test_activity_numbers_are_bounded(ctx):
+    activity = Activity(org_id=_union(ctx).id, title="大数", claim_limit="once", claims_per_day=99999999999,
+                        start_at=utcnow() + timedelta(days=1), end_at=utcnow() + timedelta(days=3))
+    with pytest.raises(DomainError, match="每天可领取次数须在 1 到 100 之间"):
+        vouchers.prepare_activity(activity, is_created=True)
+
+
 def test_birthday_activity_is_claimed_once(ctx):
     activity = Activity(org_id=_union(ctx).id, title="生日蛋糕", eligibility=ActivityEligibility.BIRTHDAY_MONTH,
                         claim_limit="daily", claims_per_day=2, start_at=utcnow() + timedelta(days=1),
