@@ -152,3 +152,21 @@ def test_a_member_registers_with_an_sms_code_then_certifies(app, ctx):
                             headers=headers)
     assert certified.status_code == 200 and certified.json["result"]["cert_status_label"] == "待审核"
     assert client.get("/api/v1/me/", headers=headers).json["result"]["org"] == union.name
+
+
+def test_registration_and_certification_are_rate_limited(app, db_url):
+    from app import create_app
+    from tests.conftest import IsolatedClient, _config
+
+    limited = create_app(_config(db_url, RATELIMIT_ENABLED=True, PUBLIC_RATE_LIMIT="2 per minute"))
+    limited.test_client_class = IsolatedClient
+    client = limited.test_client()
+    codes = [client.post("/api/v1/register/code", json={"phone": "123"}).status_code for _ in range(3)]
+    assert codes == [400, 400, 429]
+    refused = client.post("/api/v1/register/", json={})
+    assert refused.status_code in (400, 429)
+    headers = _token(client, "member")
+    answers = [client.post("/api/v1/me/certification", json={"name": "无此人", "id_number": "X"}, headers=headers)
+               for _ in range(3)]
+    assert [a.status_code for a in answers] == [404, 404, 429]
+    assert answers[-1].json["code"] == "too_many_requests" and answers[-1].json["message"] == "请求过于频繁，请稍后再试"
