@@ -29,10 +29,12 @@ def _sqlite_pragmas(dbapi_connection, _record):
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides the environment-derived defaults."""
     import app.services.member_import  # noqa: F401  (registers the import kind)
+    import app.services.mutual_aid.persons  # noqa: F401  (registers the person-list import kind)
     import models  # noqa: F401  (registers every model before FAB initializes)
     from app.permissions import load_roles
     from app.security_manager import enforce_idle_timeout
     from views import register_views
+    from views.accounts import enforce_password_change
 
     app = Flask(__name__)
     app.config.update(default_config())
@@ -51,10 +53,12 @@ def create_app(config: dict | None = None) -> Flask:
         register_views(appbuilder)
 
     _limit_api_login(app, appbuilder)
+    _limit_public_forms(app, appbuilder, PUBLIC_FORMS)
     register_http_errors(app, appbuilder.sm.jwt_manager)
     app.add_url_rule("/favicon.ico", "favicon", lambda: ("", 204))  # browsers ask on every page: not a 404
     app.before_request(_refuse_nul_bytes)
     app.before_request(enforce_idle_timeout)
+    app.before_request(enforce_password_change)
     app.jinja_env.filters["localtime"] = _localtime
 
     from app.celery_app import celery_init_app
@@ -81,6 +85,22 @@ def _limit_api_login(app, appbuilder) -> None:
         endpoint = "SecurityApi.login"
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = limiter.limit(app.config["AUTH_RATE_LIMIT"])(
+                app.view_functions[endpoint])
+
+
+# anonymous forms (SMS codes, registration): POSTs limited per client address
+PUBLIC_FORMS = ["AccountView.forgot_password", "RegistrationView.register", "RegistrationView.code",
+                "MemberRegistrationApi.register", "MemberRegistrationApi.code",
+                "MeApi.certify"]  # 工会会员认证: a name + ID-number oracle unless limited
+
+
+def _limit_public_forms(app, appbuilder, endpoints) -> None:
+    limiter = appbuilder.sm.limiter
+    if limiter is None:
+        return
+    for endpoint in endpoints:
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = limiter.limit(app.config["PUBLIC_RATE_LIMIT"], methods=["POST"])(
                 app.view_functions[endpoint])
 
 

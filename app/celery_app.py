@@ -26,8 +26,10 @@ def celery_init_app(app) -> Celery:
         broker_connection_retry_on_startup=True,
         timezone=app.config["DISPLAY_TIMEZONE"],
         beat_schedule={
-            "expire-vouchers": {"task": "vouchers.expire", "schedule": 3600.0},
+            "expire-vouchers": {"task": "vouchers.expire", "schedule": 60.0},  # validity is to the minute
             "close-ended-activities": {"task": "vouchers.close_ended", "schedule": 300.0},
+            "deliver-outboxes": {"task": "outbox.deliver", "schedule": 20.0},
+            "settle-periods": {"task": "mutual_aid.settle_due_periods", "schedule": 600.0},
         },
     )
     celery.set_default()

@@ -83,6 +83,23 @@ def default_config() -> dict:
         "IMAGE_MAX_BYTES": _env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024),  # licences, logos, covers
         "IMAGE_MAX_SIDE": _env_int("IMAGE_MAX_SIDE", 2000),  # larger pictures are scaled down
         "EXPORT_SYNC_MAX_ROWS": _env_int("EXPORT_SYNC_MAX_ROWS", 5000),
+        # A-24 birthday-cake activities: born in the claim's month, or in a month the activity touches
+        "BIRTHDAY_MONTH_RULE": os.environ.get("BIRTHDAY_MONTH_RULE", "claim_month"),  # | activity_window
+        # --- shared services (outboxes, attachments, PDFs, numbers) ---
+        "SMS_GATEWAY": os.environ.get("SMS_GATEWAY", "app.services.outbox.OutboxOnlyGateway"),
+        "MAIL_GATEWAY": os.environ.get("MAIL_GATEWAY", "app.services.outbox.OutboxOnlyGateway"),
+        "MAIL_SMTP_HOST": os.environ.get("MAIL_SMTP_HOST", ""),
+        "MAIL_SMTP_PORT": _env_int("MAIL_SMTP_PORT", 25),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "noreply@union.invalid"),
+        "OUTBOX_MAX_ATTEMPTS": _env_int("OUTBOX_MAX_ATTEMPTS", 5),
+        "ATTACHMENT_MAX_BYTES": _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
+        "PDF_FONT": os.environ.get("PDF_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+        "PDF_FONT_INDEX": _env_int("PDF_FONT_INDEX", 2),  # Noto Sans CJK SC in Debian's collection
+        "NUMBER_LETTER_DEFAULT": os.environ.get("NUMBER_LETTER_DEFAULT", "L"),  # ZY…L… (S001:L62)
+        "NUMBER_LETTERS": {},  # county code (3 digits) -> letter of its ZY numbers
+        # --- mutual aid ---
+        "SETTLEMENT_DAY": _env_int("SETTLEMENT_DAY", 25),  # 每月25日为结算日 (S004:L14), Beijing, 1–28
+        "PUBLIC_RATE_LIMIT": os.environ.get("PUBLIC_RATE_LIMIT", "30 per hour"),  # anonymous forms per IP
         "permissions_file": str(BASE_DIR / "permissions.yaml"),
     }
 

@@ -102,6 +102,8 @@ def register_http_errors(app, jwt_manager) -> None:
             return err
         if request.path.startswith("/api/"):
             return http_error(err.code)
+        if err.code == 429 and request.headers.get("X-Requested-With") == "fetch":
+            return jsonify(ok=False, message=_HTTP[429][1]), 429  # public forms asking by fetch
         if err.response is not None:
             return err.response
         # keep what the status needs (Allow on 405, Retry-After on 429), not werkzeug's English body

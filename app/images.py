@@ -43,8 +43,8 @@ def check_image(data: bytes):
     return picture, kind
 
 
-def store_image(data: bytes) -> str:
-    """Check, re-encode and store one uploaded picture; returns its stored name.
+def reencode_image(data: bytes) -> tuple[bytes, str, str]:
+    """Check and re-encode one uploaded picture: (bytes, extension, mime type).
 
     Raises:
         DomainError: see ``check_image``.
@@ -52,12 +52,22 @@ def store_image(data: bytes) -> str:
     picture, kind = check_image(data)
     side = current_app.config["IMAGE_MAX_SIDE"]
     picture.thumbnail((side, side))
-    ext, _mime = _FORMATS[kind]
+    ext, mime = _FORMATS[kind]
     if kind == "JPEG" and picture.mode not in ("RGB", "L"):
         picture = picture.convert("RGB")
     out = io.BytesIO()
     picture.save(out, format=kind, **({"quality": 88} if kind in ("JPEG", "WEBP") else {"optimize": True}))
-    return store().put_bytes("images", out.getvalue(), f".{ext}")
+    return out.getvalue(), ext, mime
+
+
+def store_image(data: bytes) -> str:
+    """Check, re-encode and store one uploaded picture; returns its stored name.
+
+    Raises:
+        DomainError: see ``check_image``.
+    """
+    clean, ext, _mime = reencode_image(data)
+    return store().put_bytes("images", clean, f".{ext}")
 
 
 def image_response(name: str | None):

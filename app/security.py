@@ -20,13 +20,14 @@ class ScopeKind(StrEnum):
     OWN_UNION = "own_union"        # the user's own base union only
     OWN_MERCHANT = "own_merchant"  # the merchant the user is bound to
     OWN_BASE = "own_base"          # the recuperation base the user is bound to
+    OWN_MEMBER_UNIT = "own_member_unit"  # the member unit (会员单位) the user handles
     SELF = "self"                  # the member record bound to the user
     NONE = "none"                  # no business data at all (sysadmin, audit admin)
 
 
 _ORG_SCOPES = (ScopeKind.CITY, ScopeKind.SUBTREE, ScopeKind.OWN_UNION)
 _WIDTH = [ScopeKind.CITY, ScopeKind.SUBTREE, ScopeKind.OWN_UNION, ScopeKind.OWN_MERCHANT,
-          ScopeKind.OWN_BASE, ScopeKind.SELF, ScopeKind.NONE]
+          ScopeKind.OWN_BASE, ScopeKind.OWN_MEMBER_UNIT, ScopeKind.SELF, ScopeKind.NONE]
 
 
 def current_user():
@@ -84,27 +85,45 @@ def org_in_scope(session, org_id, user) -> bool:
     return session.execute(select(true()).where(Org.id == org_id, Org.id.in_(ids))).first() is not None
 
 
+def member_unit_scope_clause(column, user):
+    """SQL condition: ``column`` (a member unit id) is the unit the user handles."""
+    member_unit_id = getattr(user, "member_unit_id", None) if user is not None else None
+    return column == member_unit_id if member_unit_id else false()
+
+
+def scope_clause(org_column, user, *, merchant_column=None, member_unit_column=None):
+    """The user's scope on a row owned by an org, a merchant or a member unit (whichever his
+    scope kind names; a kind the row has no column for sees nothing)."""
+    kind = scope_kind(user)
+    if kind == ScopeKind.OWN_MERCHANT and merchant_column is not None:
+        merchant_id = getattr(user, "merchant_id", None)
+        return merchant_column == merchant_id if merchant_id else false()
+    if kind == ScopeKind.OWN_MEMBER_UNIT:
+        return member_unit_scope_clause(member_unit_column, user) if member_unit_column is not None else false()
+    return org_scope_clause(org_column, user)
+
+
 class FilterInScope(BaseFilter):
-    """FAB base filter for rows owned by an org *or* a merchant, whichever the user's scope
-    kind names: ``[["org_id", FilterInScope, ScopeArgs("merchant_id")]]``."""
+    """FAB base filter for rows owned by an org, a merchant or a member unit, whichever the
+    user's scope kind names: ``[["org_id", FilterInScope, ScopeArgs("merchant_id")]]``."""
 
     name = "在权限范围内"
     arg_name = "scope"
 
     def apply(self, query, value):
-        user, merchant_column = value()
-        if scope_kind(user) == ScopeKind.OWN_MERCHANT and merchant_column:
-            merchant_id = getattr(user, "merchant_id", None)
-            column = getattr(self.model, merchant_column)
-            return query.filter(column == merchant_id if merchant_id else false())
-        return query.filter(org_scope_clause(getattr(self.model, self.column_name), user))
+        user, merchant_column, member_unit_column = value()
+        column = getattr(self.model, merchant_column) if merchant_column else None
+        unit_column = getattr(self.model, member_unit_column) if member_unit_column else None
+        return query.filter(scope_clause(getattr(self.model, self.column_name), user, merchant_column=column,
+                                         member_unit_column=unit_column))
 
 
 class ScopeArgs:
-    """The value of a FilterInScope: the current user and the model's merchant column."""
+    """The value of a FilterInScope: the current user and the model's merchant / member-unit column."""
 
-    def __init__(self, merchant_column: str | None = None):
+    def __init__(self, merchant_column: str | None = None, member_unit_column: str | None = None):
         self.merchant_column = merchant_column
+        self.member_unit_column = member_unit_column
 
     def __call__(self):
-        return current_user(), self.merchant_column
+        return current_user(), self.merchant_column, self.member_unit_column

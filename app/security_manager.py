@@ -45,12 +45,12 @@ class UnionSecurityManager(SecurityManager):
 
     # --- accounts -------------------------------------------------------------
     def add_user(self, username, first_name, last_name, email, role, password="", hashed_password="",
-                 groups=None):
+                 groups=None, commit=True):
         """Every path that creates an account (CLI, seed, forms) obeys the password policy."""
         if password and not hashed_password:
             check_password_policy(password)
         return super().add_user(username, first_name, last_name, email, role, password=password,
-                                hashed_password=hashed_password, groups=groups)
+                                hashed_password=hashed_password, groups=groups, commit=commit)
 
     # --- permission checks: the role set's grants, cached per process for a few seconds
     # (roles only change through permissions.yaml; not one query per menu item and button)

@@ -42,7 +42,7 @@ class DataJob(Model):
     created_rows = Column(Integer, nullable=False, default=0)
     updated_rows = Column(Integer, nullable=False, default=0)
     message = Column(Text)
-    params = Column(JSON)                                  # exports: view and list filters
+    params = Column(JSON)  # exports: view and list filters; imports: the kind's parameters (I-7)
     org_id = Column(Integer, ForeignKey("org.id"), index=True)  # the submitter's org: scope
     org = relationship("Org")
     submitted_by_id = Column(Integer, ForeignKey("ab_user.id"))

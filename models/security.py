@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
 from .base import UTCDateTime
@@ -18,3 +18,8 @@ class AppUser(User):
     merchant_id = Column(Integer, ForeignKey("merchant.id"), nullable=True)  # 商家管理员's merchant
     merchant = relationship("Merchant")
     locked_until = Column(UTCDateTime, nullable=True)
+    member_unit_id = Column(Integer, ForeignKey("member_unit.id"), nullable=True)  # 会员单位经办人's unit
+    member_unit = relationship("MemberUnit")
+    mobile = Column(String(11), nullable=True)  # one-time passwords and reset codes go here
+    # a provisioned account's one-time password must be changed before anything else (I-9)
+    must_change_password = Column(Boolean, nullable=False, default=False)

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from app.services import audit, members, organizations, review_flow
+from models.base import DISPLAY_TZ
 from models.members import CERT_FLOW, CertStatus, IdType, Member, MembershipStatus
 from models.organizations import Org, Unit, UnitNature
 from seed.generators import chinese_name, mobile, resident_id, uscc
@@ -34,6 +35,7 @@ DEMO_ACCOUNTS = [
     ("base_manager", "基地管理员", None),
     ("auditor", "审计员", "county"),
     ("member", "会员", "member"),
+    ("office", "办事处业务人员", "county"),
 ]
 
 
@@ -49,6 +51,7 @@ def seed_demo(session, *, members: int = 2000, seed: int = 20261122) -> str:
         _seed_members(session, rng, orgs["bases"], units, count)
         _seed_accounts(session, orgs)
         _seed_welfare(session, orgs)
+        _seed_mutual_aid(session, orgs, rng)
     audit.record(session, "action", summary=f"载入演示数据：{count} 名会员")
     session.commit()
     return f"seeded orgs={1 + len(orgs['counties']) + len(orgs['bases'])} units={len(units)} members={count}"
@@ -119,7 +122,8 @@ def _seed_accounts(session, orgs):
     sm = current_app.appbuilder.sm
     binding = {"city": orgs["city"], "county": orgs["counties"][0], "county2": orgs["counties"][1],
                "base": orgs["bases"][0]}
-    first_member = session.scalar(select(Member).where(Member.org_id == orgs["bases"][0].id).order_by(Member.id))
+    first_member = session.scalar(select(Member).where(Member.org_id == orgs["bases"][0].id,
+                                                       Member.status == MembershipStatus.ACTIVE).order_by(Member.id))
     for username, role_label, bound in DEMO_ACCOUNTS:
         if sm.find_user(username=username):
             continue
@@ -145,8 +149,9 @@ def _demo_picture(color, size=(240, 240)) -> bytes:
 
 
 def _seed_welfare(session, orgs):
-    """One merchant with a coupon, an approved and opened claim activity, one draft."""
-    from datetime import date, timedelta
+    """One merchant with a coupon and an online partner merchant, an approved and opened claim
+    activity, one draft; the demo member certified (only 已认证 members in 在会 status claim)."""
+    from datetime import timedelta
 
     from app.images import store_image
     from app.services import vouchers
@@ -158,10 +163,13 @@ def _seed_welfare(session, orgs):
     merchant = Merchant(org_id=union.id, name="黄浦职工超市", contact="李经理", mobile="13912340000",
                         service_type="超市", address="上海市黄浦区某路1号", online=True,
                         logo_image=store_image(_demo_picture((192, 32, 45))))
-    session.add(merchant)
+    partner = Merchant(org_id=orgs["bases"][1].id, name="黄浦职工之家便利店", contact="王店长", mobile="13912340001",
+                       service_type="便利店", address="上海市黄浦区某路8号", online=True)
+    session.add_all([merchant, partner])
     session.flush()
+    today = utcnow().astimezone(DISPLAY_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
     coupon = Coupon(merchant_id=merchant.id, org_id=union.id, title="满100减20", name="职工专享代金券",
-                    quantity=500, valid_from=date.today(), valid_to=date.today() + timedelta(days=60),
+                    quantity=500, valid_from=today, valid_to=today + timedelta(days=60, hours=23, minutes=59),
                     face_value=vouchers.money("20"), usage_condition="单笔满100元可用", enabled=True)
     session.add(coupon)
     start = utcnow() + timedelta(hours=1)
@@ -180,4 +188,96 @@ def _seed_welfare(session, orgs):
     vouchers.operate_activity(session, approved.id, "open", actor=submitter)
     manager = session.query(AppUser).filter_by(username="merchant").one()
     manager.merchant_id = merchant.id
+    session.commit()
+    _certify_demo_member(session, submitter)
+
+
+def _certify_demo_member(session, base_admin):
+    """The demo member's certification passes the base union's review, as seed 003 step 1 has it."""
+    from app.services import members as member_service
+    from models.security import AppUser
+
+    member = session.get(Member, session.query(AppUser).filter_by(username="member").one().member_id)
+    if member.cert_status == CertStatus.UNVERIFIED:
+        review_flow.apply_transition(session, Member, member.id, "submit", flow=CERT_FLOW, actor=None,
+                                     status_attr="cert_status", status_labels=CertStatus)
+    if member.cert_status == CertStatus.PENDING:
+        member_service.review_certification(session, member.id, "approve", actor=base_admin)
+
+
+def _seed_mutual_aid(session, orgs, rng):
+    """互助保障 through the services: two plans, an approved member unit (handler ``liuhuzhu``, the demo
+    password) with an effective enrollment (letter v1) and a draft, and a registration in the pool."""
+    from decimal import Decimal
+
+    from app.services import accounts
+    from app.services.mutual_aid import enrollment, invoicing, registration
+    from app.services.mutual_aid.plans import add_benefit_rule, validate_plan
+    from models.base import utcnow
+    from models.mutual_aid import ProtectionPlan
+    from models.outbox import SmsMessage
+    from models.security import AppUser
+
+    office = orgs["counties"][0]
+    staff = session.query(AppUser).filter_by(username="office").one()
+    finance = session.query(AppUser).filter_by(username="finance").one()
+    hospital = ProtectionPlan(code="ZYYL2026", name="职工住院医疗互助保障", kind="hospital", org_id=office.id,
+                              price=Decimal("30.00"), price_high=Decimal("50.00"), max_shares=3, coverage_months=12,
+                              description="住院医疗费用按累进制给付（演示分段：1万元以内30%，以上40%）")
+    female = ProtectionPlan(code="NZG2026", name="女职工安康互助保障", kind="female", org_id=office.id,
+                            price=Decimal("20.00"), max_shares=2, eligible_gender="female", coverage_months=12)
+    for plan in (hospital, female):
+        validate_plan(plan)
+        session.add(plan)
+    session.commit()
+    add_benefit_rule(session, hospital.id, {"type": "progressive", "tiers": [{"upto": "10000", "rate": "0.30"},
+                                                                               {"upto": None, "rate": "0.40"}]},
+                     effective_from=utcnow().date(), note="演示分段（待客户确认）", actor=staff)
+
+    def register(name, contact, mobile, code_uscc):
+        fields = {"name": name, "uscc": code_uscc, "nature": "enterprise", "address": "上海市黄浦区中山南路1号",
+                  "org_id": office.id, "contact_name": contact, "contact_mobile": mobile, "email": "hr@demo.invalid"}
+        code = registration.send_registration_code(session, mobile)
+        return registration.register_unit(session, fields, code=code,
+                                          certificates=[("营业执照.png", _demo_picture((40, 90, 160), (320, 220)))])
+
+    unit = register("上海黄浦互助示范科技有限公司", "刘互助", "13800001001", uscc(rng))
+    registration.review_registration(session, unit.id, "approve", actor=staff)
+    handler = session.query(AppUser).filter_by(member_unit_id=unit.id).one()
+    otp = session.query(SmsMessage).filter_by(related_type="member_unit", related_id=unit.id).one().params["password"]
+    accounts.change_password(session, handler, old_password=otp, new_password=DEMO_PASSWORD, confirm=DEMO_PASSWORD)
+    register("上海外滩物流有限公司", "赵待审", "13800001002", uscc(rng))
+
+    effective = enrollment.create_enrollment(session, actor=handler, plan_shares={hospital.id: 2})
+    _seed_persons(session, effective, effective.plans[0], rng, normal=16, high=4)
+    enrollment.set_details(session, effective.id, actor=handler, staff_count=40, female_staff_count=15,
+                           note="2026年度参保")
+    enrollment.submit_enrollment(session, effective.id, actor=handler)
+    enrollment.review_enrollment(session, effective.id, "approve", actor=staff)
+    invoicing.save_invoice(session, effective.id, actor=handler, fields={
+        "title": unit.name, "email": unit.email, "persons": 20, "amount": effective.payable,
+        "enrollment_plan_id": effective.plans[0].id, "tax_number": unit.uscc})
+    invoicing.submit_invoices(session, effective.id, actor=handler)
+    invoicing.confirm_payment(session, effective.id, actor=finance, amount=effective.payable,
+                              paid_on=utcnow().date(), reference="DEMO-BANK-0001")
+    draft = enrollment.create_enrollment(session, actor=handler, plan_shares={female.id: 1})
+    _seed_persons(session, draft, draft.plans[0], rng, normal=5, high=0, female=True)
+
+
+def _seed_persons(session, enrollment_row, line, rng, *, normal, high, female=False):
+    """A person list through the import kind's parser and writer (the engine's own path, no file)."""
+    from app.services.mutual_aid import persons
+
+    class _Job:
+        params = {"enrollment_id": enrollment_row.id, "line_id": line.id}
+
+    ctx = persons.make_context(session, _Job(), None)
+    rows = []
+    for i in range(normal + high):
+        cells = {"name": chinese_name(rng), "id_number": resident_id(rng, male=False if female else None),
+                 "mobile": mobile(rng), "risk_group": "高危" if i >= normal else "普通", "_row_no": i + 2}
+        record, errors = persons.parse_row(cells, ctx)
+        assert not errors, errors
+        rows.append((i + 2, record))
+    persons.write_batch(session, rows, ctx, None)
     session.commit()

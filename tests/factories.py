@@ -97,3 +97,101 @@ def submit_member_file(session, path, username: str = "county_admin"):
     actor = session.scalar(select(AppUser).where(AppUser.username == username))
     with open(path, "rb") as fh:
         return imports.submit_import(session, actor=actor, kind_key="members", file_name=Path(path).name, stream=fh)
+
+
+# --- mutual aid (互助保障): built through the services like everything above ----------------
+PERSON_HEADER = ["序号", "*姓名", "证件类型", "*证件号码", "*手机号", "人群类别", "性别", "出生日期", "社保类型",
+                 "社保卡号", "备注"]
+
+
+def make_plan(session, org: Org, **fields):
+    from decimal import Decimal
+
+    from app.services.mutual_aid.plans import validate_plan
+    from models.mutual_aid import ProtectionPlan
+
+    n = next(_seq)
+    price_high = fields.pop("price_high", None)
+    plan = ProtectionPlan(code=fields.pop("code", f"P{n:04d}"), name=fields.pop("name", f"住院医疗互助{n}"),
+                          org_id=org.id, price=Decimal(str(fields.pop("price", "30.00"))),
+                          price_high=None if price_high is None else Decimal(str(price_high)),
+                          max_shares=fields.pop("max_shares", 3), **fields)
+    validate_plan(plan)
+    session.add(plan)
+    session.commit()
+    return plan
+
+
+def unit_fields(office: Org, **over) -> dict:
+    fields = {"name": f"互助测试单位{next(_seq)}有限公司", "uscc": uscc(_rng), "nature": "enterprise",
+              "address": "上海市黄浦区某路1号", "org_id": office.id, "contact_name": "张三",
+              "contact_mobile": f"137{_rng.randrange(10**8):08d}", "email": "hr@unit.invalid"}
+    fields.update(over)
+    return fields
+
+
+def licence_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (60, 40), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def register_member_unit(session, office: Org, **over):
+    from app.services.mutual_aid import registration
+
+    fields = unit_fields(office, **over)
+    code = registration.send_registration_code(session, fields["contact_mobile"])
+    return registration.register_unit(session, fields, code=code, certificates=[("营业执照.png", licence_png())])
+
+
+def approved_member_unit(session, office: Org, reviewer, **over):
+    """A unit approved by ``reviewer``; its handler's one-time password already changed to DEMO_PASSWORD."""
+    from app.services import accounts
+    from app.services.mutual_aid import registration
+    from models.outbox import SmsMessage
+    from models.security import AppUser
+
+    unit = register_member_unit(session, office, **over)
+    registration.review_registration(session, unit.id, "approve", actor=reviewer)
+    handler = session.scalar(select(AppUser).where(AppUser.member_unit_id == unit.id))
+    sms = session.scalars(select(SmsMessage).where(SmsMessage.related_type == "member_unit",
+                                                   SmsMessage.related_id == unit.id)
+                          .order_by(SmsMessage.id.desc())).first()
+    accounts.change_password(session, handler, old_password=sms.params["password"], new_password=DEMO_PASSWORD,
+                             confirm=DEMO_PASSWORD)
+    return unit, handler
+
+
+def person_row(*, name=None, id_number=None, mobile="13900001111", group="", **over) -> list:
+    row = {"seq": "", "name": name or chinese_name(_rng), "id_type": "居民身份证",
+           "id_number": id_number or new_id_number(), "mobile": mobile, "group": group, "gender": "", "birth": "", "si_type": "", "si_no": "", "remark": ""}
+    row.update(over)
+    return [row[k] for k in ("seq", "name", "id_type", "id_number", "mobile", "group", "gender", "birth", "si_type",
+                             "si_no", "remark")]
+
+
+def import_persons(session, enrollment, line, rows, handler, tmp_path):
+    """Upload a person list for one plan line and run the job (as the worker would)."""
+    from app.services import imports
+    from app.services.mutual_aid import persons
+
+    path = make_xlsx(tmp_path / f"persons{next(_seq)}.xlsx", [PERSON_HEADER, *rows], sheet="参保人员清单")
+    with open(path, "rb") as fh:
+        job = persons.submit_person_list(session, enrollment.id, line.id, actor=handler, file_name="人员清单.xlsx",
+                                         stream=fh)
+    return imports.run_import(session, job.id)
+
+
+def age_codes(session, phone: str, minutes: int = 2) -> None:
+    """Pretend the phone's codes were sent ``minutes`` ago (the one-a-minute limit)."""
+    from datetime import timedelta
+
+    from models.verification import VerificationCode
+
+    for row in session.scalars(select(VerificationCode).where(VerificationCode.phone == phone)):
+        row.created_at -= timedelta(minutes=minutes)
+    session.commit()

@@ -55,4 +55,5 @@ def test_every_design_role_exists_with_its_scope(app):
         "系统管理员": "none", "审计管理员": "none", "市总工会管理员": "city", "区县工会管理员": "subtree",
         "基层工会管理员": "own_union", "业务审核员": "subtree", "财务": "subtree", "商家管理员": "own_merchant",
         "基地管理员": "own_base", "审计员": "subtree", "会员": "self",
+        "会员单位经办人": "own_member_unit", "办事处业务人员": "subtree",
     }

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import functools
 
-from flask import g
+from flask import g, request
 from flask_appbuilder.api import BaseApi, ModelRestApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from app.extensions import db
 from app.http_errors import http_error, json_error
 from app.security import FilterInScope, ScopeArgs, current_user, scope_kind
+from app.services import members
 from app.services.errors import DomainError
 from models.members import Member
 
@@ -22,8 +23,11 @@ _MEMBER_COLUMNS = ["id", "member_no", "name", "gender", "birth_date", "id_number
 # HTTP status of each domain error code the APIs answer with (default 400)
 DOMAIN_STATUS = {
     "not_found": 404, "voucher_not_found": 404, "not_authorized": 403,
-    "sold_out": 409, "limit_reached": 409, "activity_closed": 409,
-    "already_redeemed": 409, "expired": 409, "not_claimed": 409,
+    "sold_out": 409, "limit_reached": 409, "activity_closed": 409, "not_started": 409,
+    "already_redeemed": 409, "expired": 409, "not_claimed": 409, "not_yet_valid": 409, "merchant_offline": 409,
+    "not_certified": 403, "not_active": 403, "not_eligible": 403,
+    "member_not_found": 404, "already_pending": 409, "already_verified": 409, "already_bound": 409,
+    "phone_registered": 409,
 }
 
 
@@ -66,16 +70,17 @@ class JsonApi(BaseApi):
         return http_error(500)
 
 
-def bound_endpoint(attr: str, message: str):
+def bound_endpoint(attr, message: str):
     """The one decorator of a self-service endpoint: FAB's ``protect`` and ``safe``; the account's
-    bound id (``member_id``, ``merchant_id``) passed in, a JSON 404 ``not_bound`` without one;
-    a DomainError raised by the endpoint answered as ``refuse`` does."""
+    bound id (``attr``: ``member_id``, ``merchant_id``, or a function of the user) passed in, a JSON
+    404 ``not_bound`` without one; a DomainError raised by the endpoint answered as ``refuse`` does."""
+    resolve = attr if callable(attr) else (lambda user: getattr(user, attr, None))
 
     def decorator(f):
         @functools.wraps(f)
         def wrapper(self, *args, **kwargs):
             user = api_user()
-            bound = getattr(user, attr, None) if user is not None else None
+            bound = resolve(user) if user is not None else None
             if bound is None:
                 return json_error(404, "not_bound", message)
             try:
@@ -129,5 +134,139 @@ class MeApi(JsonApi):
         return self.response(200, result={
             "member_no": member.member_no, "name": member.name, "id_number": member.id_number_masked,
             "phone": member.phone_masked, "org": member.org.name, "status": member.status,
-            "cert_status": member.cert_status, "scope": str(scope_kind(user)),
+            "status_label": member.status_label, "cert_status": member.cert_status,
+            "cert_status_label": member.cert_status_label, "scope": str(scope_kind(user)),
         })
+
+    @expose("/certification", methods=["POST"])
+    @bound_endpoint(lambda user: user, "请先登录")
+    def certify(self, user):
+        """工会会员认证: name and ID number matched against the registry → 待审核 (reviewed by the base union).
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    name: {type: string, description: 姓名}
+                    id_number: {type: string, description: 身份证号}
+          responses:
+            200:
+              description: submitted; cert_status 待审核 (the account is now bound to the member)
+            400:
+              description: bad_request (name or ID number missing)
+            404:
+              description: member_not_found 「未查询到会员信息」
+            409:
+              description: already_pending, already_verified or already_bound
+        """
+        body = _json_body()
+        member = members.submit_self_certification(db.session, user, name=body.get("name"),
+                                                   id_number=body.get("id_number"))
+        return self.response(200, result={"member_no": member.member_no, "cert_status": member.cert_status,
+                                          "cert_status_label": member.cert_status_label,
+                                          "message": "认证申请已提交，请等待所在基层工会审核"})
+
+
+class MemberRegistrationApi(JsonApi):
+    """用户注册 in the member app (public: no account yet; the phone proven by an SMS code, rate-limited)."""
+
+    resource_name = "register"
+    openapi_spec_tag = "Member self-service"
+
+    def _public(self, call):
+        try:
+            return call()
+        except DomainError as err:
+            db.session.rollback()
+            return self.refuse(err)
+
+    @expose("/regions", methods=["GET"])
+    @safe
+    def regions(self):
+        """注册地区: the city and district federations to choose from.
+        ---
+        get:
+          responses:
+            200:
+              description: "[{id, name}]"
+        """
+        return self.response(200, result=[{"id": org.id, "name": org.name}
+                                          for org in members.registration_regions(db.session)])
+
+    @expose("/code", methods=["POST"])
+    @safe
+    def code(self):
+        """发送验证码 to a mobile without an account (1 a minute, 10 a day).
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    phone: {type: string}
+          responses:
+            200:
+              description: sent (5 minutes valid)
+            400:
+              description: phone_invalid, code_too_soon or code_daily_limit
+            409:
+              description: phone_registered
+        """
+        body = _json_body()
+
+        def send():
+            members.send_member_registration_code(db.session, body.get("phone"))
+            return self.response(200, result={"message": "验证码已发送，5分钟内有效"})
+
+        return self._public(send)
+
+    @expose("/", methods=["POST"])
+    @safe
+    def register(self):
+        """用户注册: phone, password, SMS code, region, agreement → an account (user name = phone).
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    phone: {type: string}
+                    password: {type: string}
+                    code: {type: string, description: 短信验证码}
+                    region_id: {type: integer, description: 注册地区 (GET /api/v1/register/regions)}
+                    agree: {type: boolean, description: 同意用户协议}
+          responses:
+            201:
+              description: registered; log in with the phone, then submit 工会会员认证
+            400:
+              description: >-
+                agreement_required, phone_invalid, password_weak, region_invalid, code_missing,
+                code_invalid, code_expired or code_locked
+            409:
+              description: phone_registered
+        """
+        body = _json_body()
+
+        def create():
+            user = members.register_member_account(
+                db.session, phone=body.get("phone"), password=body.get("password"), code=body.get("code"),
+                region_id=body.get("region_id"), agreed=body.get("agree"))
+            return self.response(201, result={"username": user.username,
+                                              "message": "注册成功，请登录后进行工会会员认证"})
+
+        return self._public(create)
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}

@@ -1,4 +1,5 @@
-"""核销: a merchant operator scans or types a code, sees what it is, and confirms."""
+"""核销: a merchant operator (or a person authorized on coupons) scans or types a code, sees what it is,
+and confirms."""
 from __future__ import annotations
 
 from flask import flash, request
@@ -18,19 +19,20 @@ class RedeemView(BaseView):
     @expose("/", methods=["GET", "POST"])
     @has_access
     def redeem(self):
-        user = current_user()
-        preview = done = None
-        code = (request.form.get("code") or "").strip()
-        if user.merchant_id is None:
-            flash("您的账户未绑定商家，不能核销", "danger")
+        redeemer = svc.Redeemer.of(current_user())
+        preview = None
+        code = (request.form.get("code") or "").strip()[:64]
+        if not svc.may_redeem_anything(db.session, redeemer):
+            flash("您的账户未绑定商家，也未获授权核销任何优惠券，不能核销", "danger")
         elif request.method == "POST" and code:
             try:
                 if request.form.get("step") == "confirm":
-                    done = svc.redeem_voucher(db.session, code, merchant_id=user.merchant_id, operator_id=user.id)
-                    flash(f"核销成功：{done.coupon.title}（面值 {svc.money(done.coupon.face_value)} 元）", "success")
+                    done = svc.redeem_voucher(db.session, code, redeemer=redeemer)
+                    flash(f"核销成功：{done.coupon.title}（面值 {svc.money(done.face_value)} 元，"
+                          f"计入「{done.redeemed_merchant.name}」）", "success")
                     code = ""
                 else:
-                    preview = svc.preview_voucher(db.session, code, user.merchant_id)
+                    preview = svc.preview_voucher(db.session, code, redeemer)
             except DomainError as err:
                 flash(err.message, "danger")
         return self.render_template("union/redeem.html", title=_l("Redeem vouchers"), code=code, preview=preview)

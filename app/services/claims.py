@@ -1,8 +1,12 @@
-"""Member claims of vouchers (领券): scope, limits, and the claim itself.
+"""Member claims of vouchers (领券): scope, who may claim, limits, and the claim itself.
 
 The claim is the hot path (hundreds per second when an activity opens): one query for
 the facts, one conditional UPDATE … RETURNING (PostgreSQL: the free voucher row-locked with
 SKIP LOCKED), the unique claim slot as the backstop against a member racing with itself.
+
+Who may claim (seed 003 L23): certified (已认证) members in 在会 status only; a birthday-cake
+activity only members whose birth month matches (A-24). ``claim_refusal`` is the one rule, used by
+the claim and by the activity list (which flags ``claimable`` with the reason instead of hiding).
 """
 from __future__ import annotations
 
@@ -16,17 +20,22 @@ from sqlalchemy.orm import Session
 
 from app.services.errors import DomainError, NotFoundError
 from app.services.vouchers import local_today, money
-from models.base import UTCDateTime, utcnow
-from models.members import Member
+from models.base import DISPLAY_TZ, UTCDateTime, utcnow
+from models.members import CertStatus, Member, MembershipStatus
 from models.organizations import Org
 from models.vouchers import (
     Activity,
+    ActivityEligibility,
     ActivityRunStatus,
     ActivityScope,
     ActivityStatus,
     ClaimLimit,
     VoucherStatus,
 )
+
+# A-24: a birthday-cake activity is for members born in the month of the claim ("claim_month"),
+# or in any month the activity window touches ("activity_window"): the BIRTHDAY_MONTH_RULE setting
+BIRTHDAY_RULES = ("claim_month", "activity_window")
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,7 @@ class ClaimedVoucher:
     member_id: int
     claim_slot: str
     claimed_at: datetime
-    expires_on: date
+    expires_at: datetime
     coupon_title: str
     face_value: Decimal
     status: str = VoucherStatus.CLAIMED.value
@@ -68,56 +77,123 @@ def member_may_join(session: Session, activity: Activity, member_id: int) -> boo
     return place is not None and in_scope(activity.scope, activity.org_id, path, *place)
 
 
-def joinable_activities(session: Session, member_id: int, *, now: datetime | None = None) -> list[Activity]:
-    """Open, unfinished activities the member may join: two queries however many there are."""
-    place = _member_place(session, member_id)
-    if place is None:
+def _months_between(start: datetime, end: datetime) -> set[int]:
+    first, last = start.astimezone(DISPLAY_TZ), end.astimezone(DISPLAY_TZ)
+    months, year, month = set(), first.year, first.month
+    while (year, month) <= (last.year, last.month) and len(months) < 12:
+        months.add(month)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def birthday_matches(birth_date: date | None, *, now: datetime, start_at: datetime, end_at: datetime,
+                     rule: str = "claim_month") -> bool:
+    """A-24: the birth month is the month of the claim (Beijing), or one the activity window touches."""
+    if birth_date is None:
+        return False
+    if rule == "activity_window":
+        return birth_date.month in _months_between(start_at, end_at)
+    return birth_date.month == now.astimezone(DISPLAY_TZ).month
+
+
+def claim_refusal(*, cert_status: str, member_status: str, birth_date: date | None, eligibility: str,
+                  start_at: datetime, end_at: datetime, now: datetime,
+                  birthday_rule: str = "claim_month") -> DomainError | None:
+    """Why this member cannot claim in this opened activity now, or None (the one rule of who may claim).
+
+    Rules: 已认证 (``not_certified``), 在会 (``not_active``), a birthday-cake activity's birth month
+    (``not_eligible``), inside start … end (``not_started`` / ``activity_closed``).
+    """
+    if cert_status != CertStatus.VERIFIED:
+        return DomainError("完成实名认证（已认证）的会员才能领取工会福利，请先提交认证并等待工会审核",
+                           code="not_certified")
+    if member_status != MembershipStatus.ACTIVE:
+        return DomainError(f"会籍状态为「{MembershipStatus.label_of(member_status)}」，不能领取工会福利",
+                           code="not_active")
+    if eligibility == ActivityEligibility.BIRTHDAY_MONTH and not birthday_matches(
+            birth_date, now=now, start_at=start_at, end_at=end_at, rule=birthday_rule):
+        return DomainError("本活动仅限当月生日的会员领取", code="not_eligible")
+    if now < start_at:
+        return DomainError(f"活动尚未开始，{start_at.astimezone(DISPLAY_TZ):%Y-%m-%d %H:%M} 起可领取",
+                           code="not_started")
+    if now > end_at:
+        return DomainError("活动已结束", code="activity_closed")
+    return None
+
+
+@dataclass(frozen=True)
+class JoinableActivity:
+    """An opened activity of the member's scope, and whether the member may claim in it now."""
+
+    activity: Activity
+    refusal: DomainError | None
+
+    @property
+    def claimable(self) -> bool:
+        return self.refusal is None
+
+
+def joinable_activities(session: Session, member_id: int, *, now: datetime | None = None,
+                        birthday_rule: str = "claim_month") -> list[JoinableActivity]:
+    """Opened, unfinished activities of the member's scope, each with ``claim_refusal``: two queries
+    however many there are."""
+    now = now or utcnow()
+    member = session.execute(select(Member.org_id, Org.path, Member.cert_status, Member.status, Member.birth_date)
+                             .join(Org, Org.id == Member.org_id).where(Member.id == member_id)).first()
+    if member is None:
         return []
     rows = session.execute(select(Activity, Org.path).join(Org, Org.id == Activity.org_id).where(
         Activity.status == ActivityStatus.APPROVED, Activity.run_status == ActivityRunStatus.OPEN,
-        Activity.end_at >= (now or utcnow())).order_by(Activity.start_at, Activity.id)).all()
-    return [activity for activity, path in rows if in_scope(activity.scope, activity.org_id, path, *place)]
+        Activity.end_at >= now).order_by(Activity.start_at, Activity.id)).all()
+    return [JoinableActivity(activity, claim_refusal(
+        cert_status=member.cert_status, member_status=member.status, birth_date=member.birth_date,
+        eligibility=activity.eligibility, start_at=activity.start_at, end_at=activity.end_at, now=now,
+        birthday_rule=birthday_rule))
+        for activity, path in rows if in_scope(activity.scope, activity.org_id, path, member.org_id, member.path)]
 
 
 # The hot path in plain SQL, parsed once: building and cache-keying the equivalent Core
 # constructs cost more CPU than the database spends on the statements.
 _FACTS = text("""
     SELECT a.status, a.run_status, a.start_at, a.end_at, a.claim_limit, a.claims_per_day, a.scope,
-           a.org_id, ao.path, m.org_id AS member_org_id, mo.path AS member_path,
+           a.eligibility, a.org_id, ao.path, m.org_id AS member_org_id, mo.path AS member_path,
+           m.cert_status, m.status AS member_status, m.birth_date,
            (SELECT count(*) FROM voucher v WHERE v.activity_id = a.id AND v.member_id = m.id) AS taken,
            (SELECT count(*) FROM voucher v WHERE v.activity_id = a.id AND v.member_id = m.id
                                              AND v.claim_slot LIKE :today) AS taken_today
     FROM activity a JOIN org ao ON ao.id = a.org_id, member m JOIN org mo ON mo.id = m.org_id
     WHERE a.id = :activity_id AND m.id = :member_id
 """).columns(status=String, run_status=String, start_at=UTCDateTime, end_at=UTCDateTime, claim_limit=String,
-             claims_per_day=Integer, scope=String, org_id=Integer, path=String, member_org_id=Integer,
-             member_path=String, taken=Integer, taken_today=Integer)
+             claims_per_day=Integer, scope=String, eligibility=String, org_id=Integer, path=String,
+             member_org_id=Integer, member_path=String, cert_status=String, member_status=String,
+             birth_date=Date, taken=Integer, taken_today=Integer)
 
 _CLAIM = """
     UPDATE voucher SET status = '{claimed}', member_id = :member_id, claim_slot = :slot, claimed_at = :now
     WHERE id = (SELECT id FROM voucher WHERE activity_id = :activity_id AND status = '{unclaimed}'
                 ORDER BY id LIMIT 1 {lock})
       AND status = '{unclaimed}'
-    RETURNING id, code, coupon_id, expires_on,
-              (SELECT title FROM coupon WHERE coupon.id = voucher.coupon_id) AS title,
-              (SELECT face_value FROM coupon WHERE coupon.id = voucher.coupon_id) AS face_value
+    RETURNING id, code, coupon_id, expires_at, face_value,
+              (SELECT title FROM coupon WHERE coupon.id = voucher.coupon_id) AS title
 """
 _CLAIM_BY_DIALECT = {
     dialect: text(_CLAIM.format(claimed=VoucherStatus.CLAIMED.value, unclaimed=VoucherStatus.UNCLAIMED.value,
                                 lock=lock))
     .bindparams(bindparam("now", type_=UTCDateTime()))
-    .columns(id=Integer, code=String, coupon_id=Integer, expires_on=Date, title=String, face_value=Numeric(12, 2))
+    .columns(id=Integer, code=String, coupon_id=Integer, expires_at=UTCDateTime, face_value=Numeric(12, 2),
+             title=String)
     for dialect, lock in (("postgresql", "FOR UPDATE SKIP LOCKED"), ("sqlite", ""))
 }
 
 
 def claim_voucher(session: Session, activity_id: int, member_id: int, *,
-                  now: datetime | None = None) -> ClaimedVoucher:
-    """A member claims one voucher of an open activity, within its claim limit.
+                  now: datetime | None = None, birthday_rule: str = "claim_month") -> ClaimedVoucher:
+    """A certified, active member claims one voucher of an open activity, within its claim limit.
 
     Raises:
         NotFoundError: no such activity or not visible to the member.
-        DomainError: not open, outside its period, limit reached, or none left.
+        DomainError: ``claim_refusal`` (not_certified, not_active, not_eligible, not_started,
+        activity_closed); not open; limit reached; or none left.
     """
     now = now or utcnow()
     day = local_today(now).isoformat()
@@ -127,8 +203,11 @@ def claim_voucher(session: Session, activity_id: int, member_id: int, *,
         raise NotFoundError("活动不存在")
     if facts.status != ActivityStatus.APPROVED or facts.run_status != ActivityRunStatus.OPEN:
         raise DomainError("活动未开启", code="activity_closed")
-    if not facts.start_at <= now <= facts.end_at:
-        raise DomainError("不在活动时间内", code="activity_closed")
+    refusal = claim_refusal(cert_status=facts.cert_status, member_status=facts.member_status,
+                            birth_date=facts.birth_date, eligibility=facts.eligibility, start_at=facts.start_at,
+                            end_at=facts.end_at, now=now, birthday_rule=birthday_rule)
+    if refusal is not None:
+        raise refusal
     if facts.claim_limit == ClaimLimit.ONCE:
         if facts.taken:
             raise DomainError("您已领取过本活动的券", code="limit_reached")
@@ -147,5 +226,5 @@ def claim_voucher(session: Session, activity_id: int, member_id: int, *,
     if row is None:
         raise DomainError("券已领完", code="sold_out")
     return ClaimedVoucher(id=row.id, code=row.code, activity_id=activity_id, coupon_id=row.coupon_id,
-                          member_id=member_id, claim_slot=slot, claimed_at=now, expires_on=row.expires_on,
+                          member_id=member_id, claim_slot=slot, claimed_at=now, expires_at=row.expires_at,
                           coupon_title=row.title, face_value=money(row.face_value))

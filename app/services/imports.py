@@ -44,6 +44,9 @@ class ImportKind:
     # (session, [(row_no, record)], context, actor) -> (created, updated, [(row_no, {key: reason})])
     write_batch: Callable[[Session, list, Any, Any], tuple[int, int, list]]
     view_name: str = ""  # the view whose "add" permission allows this import
+    # kinds with parameters (I-7): (session, actor, params) -> the params to keep on the job, checked
+    # at submission (e.g. the enrollment and plan a person list belongs to); make_context reads job.params
+    check_params: Callable[[Session, Any, dict], dict] | None = None
 
 
 REGISTRY: dict[str, ImportKind] = {}
@@ -85,19 +88,27 @@ def save_upload(stream, max_bytes: int) -> str:
         return store().put("uploads", path)
 
 
-def submit_import(session: Session, *, actor, kind_key: str, file_name: str, stream) -> DataJob:
+def submit_import(session: Session, *, actor, kind_key: str, file_name: str, stream, params: dict | None = None,
+                  org_id: int | None = None) -> DataJob:
     """Store an upload and create its job (待处理). The caller queues ``run_import`` after this commit.
 
+    ``params`` go through the kind's ``check_params`` and are kept on the job (``DataJob.params``);
+    ``org_id`` (the job's scope) defaults to the actor's org.
+
     Raises:
-        NotFoundError: unknown kind. DomainError: the file is refused.
+        NotFoundError: unknown kind (or parameters outside the actor's scope). DomainError: the file
+        or the parameters are refused.
     """
     kind = get_kind(kind_key)
+    if kind.check_params is not None:
+        params = kind.check_params(session, actor, dict(params or {}))
     if not (file_name or "").lower().endswith(".xlsx"):
         raise DomainError("请上传 .xlsx 格式的文件（可先下载模板）", code="file_refused")
     stored_name = save_upload(stream, current_app.config["IMPORT_MAX_BYTES"])
     job = DataJob(direction=JobDirection.IMPORT, kind=kind.key, kind_label=kind.label,
                   file_name=Path(file_name).name[:255], stored_name=stored_name, status=JobStatus.PENDING,
-                  org_id=getattr(actor, "org_id", None), submitted_by_id=getattr(actor, "id", None))
+                  params=params or None, org_id=org_id if org_id is not None else getattr(actor, "org_id", None),
+                  submitted_by_id=getattr(actor, "id", None))
     session.add(job)
     session.commit()
     return job

@@ -6,6 +6,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.masking import mask_phone
 from app.security import org_in_scope, org_scope_clause
 from app.services import audit, review_flow
 from app.services.errors import DomainError, MemberInvalidError, NotFoundError
@@ -219,3 +220,117 @@ def reveal_member_field(session: Session, member_id: int, field: str, *, actor, 
                  summary=f"查看 {member.name} 的{REVEALABLE[field]}", detail={"field": field, "reason": reason})
     session.commit()
     return getattr(member, field) or ""
+
+
+def submit_self_certification(session: Session, user, *, name, id_number) -> Member:
+    """工会会员认证 by the member himself (seed 003 L524, vouchers-gaps gap 7): the name and ID number
+    must match a member of the registry; the account is bound to that member and its certification
+    goes to 待审核, reviewed by the base union through CERT_FLOW.
+
+    Rules: no match → 「未查询到会员信息」 (nothing else said about the registry); a member already bound
+    to another account, an account bound to another member, 待审核 and 已认证 are refused.
+
+    Raises:
+        DomainError: ``bad_request``, ``member_not_found``, ``already_bound``, ``already_pending``,
+        ``already_verified``; the engine's errors under a race.
+    """
+    from models.security import AppUser
+
+    name, number = normalize_text(name if isinstance(name, str) else ""), normalize_text(
+        id_number if isinstance(id_number, str) else "").upper()
+    if not name or not number or len(name) > 50 or len(number) > 32:
+        raise DomainError("请填写姓名和身份证号", code="bad_request")
+    try:
+        number = parse_resident_id(number).number
+    except ValidationError:
+        pass  # other ID types are matched as written
+    member = session.scalar(select(Member).where(Member.id_number == number, Member.name == name))
+    if member is None:
+        raise NotFoundError("未查询到会员信息", code="member_not_found")
+    if user.member_id not in (None, member.id):
+        raise DomainError("该账户已绑定其他会员", code="already_bound")
+    holder = session.scalar(select(AppUser.id).where(AppUser.member_id == member.id, AppUser.id != user.id))
+    if holder is not None:
+        raise DomainError("该会员已由其他账户认证，如有疑问请联系所在基层工会", code="already_bound")
+    if member.cert_status == CertStatus.PENDING:
+        raise DomainError("认证申请已提交，正在等待工会审核，请勿重复提交", code="already_pending")
+    if member.cert_status == CertStatus.VERIFIED:
+        raise DomainError("您已完成实名认证", code="already_verified")
+    review_flow.apply_transition(session, Member, member.id, "submit", flow=CERT_FLOW, actor=user,
+                                 status_attr="cert_status", status_labels=CertStatus)
+    account = session.get(AppUser, user.id)
+    account.member_id, account.org_id = member.id, member.org_id
+    session.commit()
+    return member
+
+
+def registration_regions(session: Session) -> list[Org]:
+    """注册地区 (S003:L515): the city federation and its district / industry federations."""
+    return list(session.scalars(select(Org).where(Org.level.in_([OrgLevel.CITY, OrgLevel.COUNTY]))
+                                .order_by(Org.path)))
+
+
+def _unregistered_phone(session: Session, phone) -> str:
+    from models.security import AppUser
+
+    try:
+        phone = validate_mobile(phone if isinstance(phone, str) else "")
+    except ValidationError as err:
+        raise DomainError(str(err), code="phone_invalid", field="phone") from None
+    if session.scalar(select(AppUser.id).where((AppUser.username == phone) | (AppUser.mobile == phone))):
+        raise DomainError("该手机号已注册，请直接登录（忘记密码可通过短信找回）", code="phone_registered", field="phone")
+    return phone
+
+
+def send_member_registration_code(session: Session, phone) -> str:
+    """用户注册 step 1: an SMS code to a mobile that has no account yet (limits of ``verification``).
+
+    Raises:
+        DomainError: ``phone_invalid``, ``phone_registered``, ``code_too_soon``, ``code_daily_limit``.
+    """
+    from app.services import verification
+    from models.verification import CodePurpose
+
+    return verification.send_code(session, _unregistered_phone(session, phone), CodePurpose.MEMBER_REGISTRATION)
+
+
+def register_member_account(session: Session, *, phone, password, code, region_id, agreed):
+    """用户注册 (S003:L514): phone, password, SMS code, region, agreement → a 会员 account whose user name
+    is the phone; it then submits 工会会员认证 to be bound to its member record. Commits.
+
+    Rules: the agreement accepted; a valid mobile without an account; the password policy; a region of
+    ``registration_regions``; the SMS code (checked last, so a form error costs no try).
+
+    Raises:
+        DomainError: ``agreement_required``, ``phone_invalid``, ``phone_registered``, ``password_weak``,
+        ``region_invalid``, the code's errors (``code_missing``, ``code_invalid``, ``code_expired``…).
+    """
+    from flask import current_app
+
+    from app.services import verification
+    from app.validators import check_password_policy
+    from models.verification import CodePurpose
+
+    if agreed is not True:
+        raise DomainError("请阅读并同意用户协议", code="agreement_required", field="agree")
+    phone = _unregistered_phone(session, phone)
+    try:
+        check_password_policy(password if isinstance(password, str) else "")
+    except ValidationError as err:
+        raise DomainError(str(err), code="password_weak", field="password") from None
+    region = session.get(Org, region_id) if isinstance(region_id, int) and 0 < region_id < 2**31 else None
+    if region is None or region.level not in (OrgLevel.CITY, OrgLevel.COUNTY):
+        raise DomainError("请选择注册地区", code="region_invalid", field="region_id")
+    verification.check_code(session, phone, CodePurpose.MEMBER_REGISTRATION, code if isinstance(code, str) else "")
+    sm = current_app.appbuilder.sm
+    user = sm.add_user(phone, phone, "", f"{phone}@members.invalid", sm.find_role("会员"), password=password,
+                       commit=False)
+    if not user:
+        session.rollback()
+        raise DomainError("注册失败，请稍后重试", code="registration_failed")
+    user.mobile, user.org_id = phone, region.id
+    session.flush()
+    audit.record(session, AuditEvent.ACTION, actor=user, target_type="ab_user", target_id=user.id,
+                 summary=f"会员注册：{mask_phone(phone)}（{region.name}）")
+    session.commit()
+    return user

@@ -127,8 +127,7 @@ def voucher_counts(session: Session, org_ids) -> dict[int, tuple[int, int, int, 
     rows = session.execute(
         select(Voucher.org_id, func.count(), func.count(Voucher.claimed_at),
                func.count(case((redeemed, 1))), func.count(case((Voucher.status == VoucherStatus.EXPIRED, 1))),
-               func.sum(case((redeemed, Coupon.face_value))))
-        .join(Coupon, Coupon.id == Voucher.coupon_id)
+               func.sum(case((redeemed, Voucher.face_value))))  # frozen at generation: what settlement sums
         .where(Voucher.org_id.in_(org_ids)).group_by(Voucher.org_id))
     return {org_id: (n, claimed, done, expired, money(value or 0)) for org_id, n, claimed, done, expired, value in rows}
 

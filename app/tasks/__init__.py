@@ -32,7 +32,7 @@ def run_export(job_id: int) -> None:
 
 @shared_task(name="vouchers.expire")
 def expire_vouchers() -> int:
-    """Scheduled (beat, hourly): vouchers past their coupon's valid-to become 已过期."""
+    """Scheduled (beat, every minute): vouchers past their expiry time (the coupon's valid-to) become 已过期."""
     from app.services import vouchers
 
     return vouchers.expire_vouchers(db.session)
@@ -44,3 +44,27 @@ def close_ended_activities() -> int:
     from app.services import vouchers
 
     return vouchers.close_ended_activities(db.session)
+
+
+@shared_task(name="outbox.deliver")
+def deliver_outboxes() -> dict:
+    """Scheduled (beat, every 20 s): pending SMS and e-mails to their gateways, with retry."""
+    from app.services import outbox
+    from models.outbox import MailMessage, SmsMessage
+
+    try:
+        return {"sms": outbox.deliver_pending(db.session, SmsMessage),
+                "mail": outbox.deliver_pending(db.session, MailMessage)}
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="mutual_aid.settle_due_periods")
+def settle_due_periods() -> int:
+    """Scheduled (beat, every 10 min): settlement periods past their day's 24:00 (Beijing) are settled."""
+    from app.services.mutual_aid import invoicing
+
+    try:
+        return invoicing.settle_due_periods(db.session)
+    finally:
+        db.session.remove()

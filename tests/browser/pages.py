@@ -30,3 +30,53 @@ def assert_clean(page) -> None:
     text = page.locator("body").inner_text()
     found = ENGLISH_OR_RAW.findall(text)
     assert not found, found
+
+
+# --- date-time pickers (views/base/datetime.py: a Chinese flatpickr on every DateTime field) --------
+def type_datetime(page, name: str, text: str) -> None:
+    """Type a date and time into the field as a clerk does, then leave it (the picker reads it on blur)."""
+    field = page.locator(f"input[name={name}]")
+    field.click()
+    field.press("Control+a")
+    field.type(text)
+    field.press("Tab")
+
+
+def pick_datetime(page, name: str, when) -> None:
+    """Choose ``when`` (a naive Beijing datetime) in the field's calendar: open it by clicking, step
+    to the month with the arrow, click the day, type hour and minute in the picker's own boxes, and
+    click outside to close it."""
+    page.locator(f"input[name={name}]").click()
+    calendar = page.locator(".flatpickr-calendar.open")
+    calendar.wait_for()
+    hour, minute = (calendar.locator(f"input.flatpickr-{part}").element_handle() for part in ("hour", "minute"))
+    shown_year = int(calendar.locator(".cur-year").input_value())
+    shown_month = int(calendar.locator(".flatpickr-monthDropdown-months").input_value())
+    for _ in range((when.year - shown_year) * 12 + (when.month - 1 - shown_month)):
+        calendar.locator(".flatpickr-next-month").click()
+    calendar.locator(".flatpickr-day:not(.prevMonthDay):not(.nextMonthDay)").filter(
+        has_text=re.compile(rf"^{when.day}$")).click()
+    for box, value in ((hour, when.hour), (minute, when.minute)):
+        box.click()
+        box.press("Control+a")
+        box.type(f"{value:02d}")
+        box.press("Tab")  # the picker takes a typed hour or minute when the box is left
+    page.locator("body").click(position={"x": 5, "y": 300})  # outside the calendar: it closes
+
+
+def choose_in_lookup(page, select_css: str, typed: str, option_text: str) -> None:
+    """A search-as-you-type select (select2): open it, type, click the offered row."""
+    page.locator(f"{select_css} + .select2 .select2-selection").click()
+    search = page.locator(".select2-container--open .select2-search__field")
+    search.type(typed)
+    page.locator(".select2-results__option", has_text=option_text).first.click()
+
+
+def confirm_flow_step(page, label: str, reason: str = "") -> None:
+    """A review-flow button on a show page, then its confirmation form."""
+    page.locator(".btn", has_text=re.compile(rf"^\s*{label}\s*$")).first.click()
+    page.wait_for_selector("#flow-form")
+    if reason:
+        page.fill("#flow-form textarea[name=reason]", reason)
+    page.click("#flow-form button[type=submit]")
+    page.wait_for_load_state()

@@ -1,12 +1,26 @@
-"""Voucher fixtures: a merchant with a coupon, an approved and opened activity."""
-from datetime import date, timedelta
+"""Voucher fixtures: a merchant with a coupon, an approved and opened activity, certified claimers."""
+from datetime import timedelta
 
 import pytest
 
 from app.services import claims, vouchers
 from models.base import utcnow
+from models.members import CertStatus
 from models.vouchers import Activity, ActivityScope, ClaimLimit, Coupon, Merchant
-from tests.factories import base_of, county, make_user
+from tests.factories import base_of, county, make_member, make_user
+
+
+def window(days=30, *, start_days=-1):
+    """A coupon's redemption window around now: (valid_from, valid_to), aware."""
+    return utcnow() + timedelta(days=start_days), utcnow() + timedelta(days=days)
+
+
+def claimer(session, union, **fields):
+    """A member who may claim welfare: 已认证, 在会 (seed 003 L23)."""
+    member = make_member(session, union, **fields)
+    member.cert_status = CertStatus.VERIFIED
+    session.commit()
+    return member
 
 
 @pytest.fixture()
@@ -18,9 +32,9 @@ def open_activity(ctx):
         merchant = Merchant(org_id=union.id, name="测试商家", mobile="13800138000", online=True)
         ctx.add(merchant)
         ctx.flush()
+        valid_from, valid_to = window()
         coupon = Coupon(merchant_id=merchant.id, org_id=union.id, title="满100减20", name="代金券", quantity=quantity + 10,
-                        valid_from=date.today(), valid_to=date.today() + timedelta(days=30),
-                        face_value=vouchers.money("20"), enabled=True)
+                        valid_from=valid_from, valid_to=valid_to, face_value=vouchers.money("20"), enabled=True)
         ctx.add(coupon)
         activity = Activity(org_id=union.id, title="领券测试", claim_limit=limit, claims_per_day=per_day,
                             scope=scope, start_at=utcnow() + timedelta(minutes=5),
@@ -50,7 +64,6 @@ def demo_claimed(ctx):
 
     from models.security import AppUser
     from models.vouchers import Voucher
-    from tests.factories import make_member
 
     def make(name="李核销"):
         merchant = ctx.get(Merchant, ctx.scalar(select(AppUser.merchant_id).where(AppUser.username == "merchant")))
@@ -58,7 +71,7 @@ def demo_claimed(ctx):
         voucher = ctx.scalar(select(Voucher).where(Voucher.coupon_id == coupon.id, Voucher.status == "unclaimed"))
         ctx.get(Activity, voucher.activity_id).start_at = utcnow() - timedelta(hours=1)
         ctx.commit()
-        member = make_member(ctx, merchant.org, name=name)
+        member = claimer(ctx, merchant.org, name=name)
         claimed = claims.claim_voucher(ctx, voucher.activity_id, member.id)
         return ctx.get(Voucher, claimed.id), merchant
 

@@ -1,6 +1,5 @@
 """Races that only a real database shows (SQLite serializes writers): run on PostgreSQL in CI."""
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -9,6 +8,8 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.services import claims, vouchers
 from app.services.errors import DomainError
+from app.services.vouchers import Redeemer
+from models.base import utcnow
 from models.members import Member
 from models.vouchers import CouponAuthorization, Merchant, Voucher, VoucherStatus
 from seed.generators import resident_id
@@ -26,7 +27,7 @@ def _postgres_only(ctx):
 
 def _members(ctx, union, n):
     rows = [{"name": "并发测试", "id_number": resident_id(_rng), "org_id": union.id, "id_type": "resident",
-             "status": "active", "cert_status": "unverified"} for _ in range(n)]
+             "status": "active", "cert_status": "verified"} for _ in range(n)]
     return list(ctx.execute(insert(Member).returning(Member.id), rows).scalars())
 
 
@@ -73,13 +74,13 @@ def test_100_redemptions_of_one_code_succeed_once(ctx, open_activity):
     member_id = _members(ctx, base_of(ctx, county(ctx), 0), 1)[0]
     ctx.commit()
     voucher = claims.claim_voucher(ctx, activity.id, member_id, now=later())
-    partners = [Merchant(org_id=activity.org_id, name=f"授权{i}") for i in range(4)]
+    partners = [Merchant(org_id=activity.org_id, name=f"授权{i}", online=True) for i in range(4)]
     ctx.add_all(partners)
     ctx.commit()
     ctx.add_all([CouponAuthorization(coupon_id=coupon.id, merchant_id=p.id) for p in partners])
     ctx.commit()
     shops, code = [merchant.id] + [p.id for p in partners], voucher.code
-    results = _race(lambda s, i: vouchers.redeem_voucher(s, code, merchant_id=shops[i % 5], operator_id=None),
+    results = _race(lambda s, i: vouchers.redeem_voucher(s, code, redeemer=Redeemer(shops[i % 5], None)),
                     range(100))
     assert results.count("ok") == 1 and results.count("already_redeemed") == 99
-    assert date.today() <= voucher.expires_on
+    assert utcnow() <= voucher.expires_at

@@ -1,11 +1,10 @@
 """The merchant manager: only his merchant and coupons; redeeming by code, once."""
-from datetime import date
-
 from sqlalchemy import select
 
 from app.services import vouchers
 from models.security import AppUser
 from models.vouchers import Coupon, Merchant
+from tests.vouchers.conftest import window
 
 
 def _manager(ctx):
@@ -18,7 +17,7 @@ def test_merchant_manager_sees_only_his_merchant_and_coupons(client_as, ctx):
     ctx.add(other)
     ctx.flush()
     foreign_coupon = Coupon(merchant_id=other.id, org_id=own.org_id, title="隔壁的券", name="券", quantity=5,
-                            valid_from=date.today(), valid_to=date.today(), face_value=vouchers.money(5))
+                            valid_from=window()[0], valid_to=window()[1], face_value=vouchers.money(5))
     ctx.add(foreign_coupon)
     ctx.commit()
     client = client_as("merchant")

@@ -1,9 +1,8 @@
 """The scanner API of a merchant: verify, redeem once, JSON refusals with stable codes, OpenAPI."""
-from datetime import date, timedelta
-
 from app.services import vouchers
 from models.vouchers import Coupon, Merchant, Voucher, VoucherStatus
 from tests.test_api import _token
+from tests.vouchers.conftest import window
 
 API = "/api/v1/merchant-vouchers"
 
@@ -27,11 +26,12 @@ def test_verify_then_redeem_once(app, ctx, demo_claimed):
 
 def test_foreign_coupon_and_bad_code_are_refused(app, ctx, demo_claimed):
     voucher, merchant = demo_claimed()
-    other = Merchant(org_id=merchant.org_id, name="隔壁扫码商家")
+    other = Merchant(org_id=merchant.org_id, name="隔壁扫码商家", online=True)
     ctx.add(other)
     ctx.flush()
+    start, end = window(3)
     ctx.add(Coupon(merchant_id=other.id, org_id=other.org_id, title="隔壁券", name="券", quantity=1,
-                   valid_from=date.today(), valid_to=date.today() + timedelta(days=3), face_value=vouchers.money(1)))
+                   valid_from=start, valid_to=end, face_value=vouchers.money(1)))
     ctx.commit()
     # the demo merchant's voucher, scanned by a manager of another merchant
     from tests.factories import make_user

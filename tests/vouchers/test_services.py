@@ -7,11 +7,12 @@ from sqlalchemy import func, select
 from app.codes import ALPHABET, normalize_code
 from app.services import claims, vouchers
 from app.services.errors import DomainError, NotFoundError, SelfApprovalError
+from app.services.vouchers import Redeemer
 from models.base import utcnow
 from models.review import ReviewTrail
 from models.vouchers import Activity, ClaimLimit, CouponAuthorization, Merchant, Voucher, VoucherStatus
-from tests.factories import base_of, county, make_member, make_user
-from tests.vouchers.conftest import later
+from tests.factories import base_of, county, make_user
+from tests.vouchers.conftest import claimer, later, window
 
 
 def test_generated_codes_are_unique_unambiguous_and_checked(ctx, open_activity):
@@ -56,12 +57,11 @@ def test_activity_review_refuses_self_approval_and_keeps_trail(ctx):
     merchant = Merchant(org_id=union.id, name="自审商家")
     ctx.add(merchant)
     ctx.flush()
-    from datetime import date
-
     from models.vouchers import Coupon
 
-    coupon = Coupon(merchant_id=merchant.id, org_id=union.id, title="券", name="券", quantity=5, valid_from=date.today(),
-                    valid_to=date.today(), face_value=vouchers.money(5), enabled=True)
+    start, end = window()
+    coupon = Coupon(merchant_id=merchant.id, org_id=union.id, title="券", name="券", quantity=5, valid_from=start,
+                    valid_to=end, face_value=vouchers.money(5), enabled=True)
     ctx.add(coupon)
     ctx.commit()
     vouchers.add_prize(ctx, activity.id, coupon.id, 2)
@@ -79,7 +79,7 @@ def test_activity_review_refuses_self_approval_and_keeps_trail(ctx):
 
 def test_claim_once_then_limit(ctx, open_activity):
     activity, _c, _m = open_activity(quantity=3)
-    member = make_member(ctx, base_of(ctx, county(ctx), 0))
+    member = claimer(ctx, base_of(ctx, county(ctx), 0))
     voucher = claims.claim_voucher(ctx, activity.id, member.id, now=later())
     assert voucher.status == VoucherStatus.CLAIMED and voucher.member_id == member.id
     with pytest.raises(DomainError, match="已领取过"):
@@ -88,7 +88,7 @@ def test_claim_once_then_limit(ctx, open_activity):
 
 def test_claim_n_per_day(ctx, open_activity):
     activity, _c, _m = open_activity(quantity=6, limit=ClaimLimit.DAILY, per_day=2)
-    member = make_member(ctx, base_of(ctx, county(ctx), 0))
+    member = claimer(ctx, base_of(ctx, county(ctx), 0))
     claims.claim_voucher(ctx, activity.id, member.id, now=later())
     claims.claim_voucher(ctx, activity.id, member.id, now=later())
     with pytest.raises(DomainError, match="每日上限"):
@@ -98,12 +98,13 @@ def test_claim_n_per_day(ctx, open_activity):
 
 def test_claim_outside_scope_sold_out_and_before_start(ctx, open_activity):
     activity, _c, _m = open_activity(quantity=1)
-    outsider = make_member(ctx, base_of(ctx, county(ctx), 1))
+    outsider = claimer(ctx, base_of(ctx, county(ctx), 1))
     with pytest.raises(NotFoundError):
         claims.claim_voucher(ctx, activity.id, outsider.id, now=later())
-    first, second = (make_member(ctx, base_of(ctx, county(ctx), 0)) for _ in range(2))
-    with pytest.raises(DomainError, match="不在活动时间内"):
+    first, second = (claimer(ctx, base_of(ctx, county(ctx), 0)) for _ in range(2))
+    with pytest.raises(DomainError, match="活动尚未开始") as refused:
         claims.claim_voucher(ctx, activity.id, first.id)
+    assert refused.value.code == "not_started"
     claims.claim_voucher(ctx, activity.id, first.id, now=later())
     with pytest.raises(DomainError, match="券已领完"):
         claims.claim_voucher(ctx, activity.id, second.id, now=later())
@@ -111,7 +112,7 @@ def test_claim_outside_scope_sold_out_and_before_start(ctx, open_activity):
 
 def test_redeem_once_by_authorized_merchants_only(ctx, open_activity):
     activity, coupon, merchant = open_activity(quantity=2)
-    member = make_member(ctx, base_of(ctx, county(ctx), 0), name="王小明")
+    member = claimer(ctx, base_of(ctx, county(ctx), 0), name="王小明")
     voucher = claims.claim_voucher(ctx, activity.id, member.id, now=later())
     stranger = Merchant(org_id=activity.org_id, name="别家商户")
     partner = Merchant(org_id=activity.org_id, name="授权商户")
@@ -119,32 +120,34 @@ def test_redeem_once_by_authorized_merchants_only(ctx, open_activity):
     ctx.commit()
     ctx.add(CouponAuthorization(coupon_id=coupon.id, merchant_id=partner.id))
     ctx.commit()
-    preview = vouchers.preview_voucher(ctx, voucher.code, partner.id)
+    partner.online = stranger.online = True
+    ctx.commit()
+    preview = vouchers.preview_voucher(ctx, voucher.code, Redeemer(partner.id, None))
     assert preview["member"] == "王**" and preview["face_value"] == "20.00" and preview["redeemable"]
     with pytest.raises(DomainError, match="无权核销"):
-        vouchers.preview_voucher(ctx, voucher.code, stranger.id)
+        vouchers.preview_voucher(ctx, voucher.code, Redeemer(stranger.id, None))
     with pytest.raises(DomainError, match="无权核销"):
-        vouchers.redeem_voucher(ctx, voucher.code, merchant_id=stranger.id, operator_id=None)
-    done = vouchers.redeem_voucher(ctx, voucher.code.lower(), merchant_id=partner.id, operator_id=None)
+        vouchers.redeem_voucher(ctx, voucher.code, redeemer=Redeemer(stranger.id, None))
+    done = vouchers.redeem_voucher(ctx, voucher.code.lower(), redeemer=Redeemer(partner.id, None))
     assert done.status == VoucherStatus.REDEEMED
     with pytest.raises(DomainError, match="已核销.*授权商户"):
-        vouchers.redeem_voucher(ctx, voucher.code, merchant_id=merchant.id, operator_id=None)
-    again = vouchers.preview_voucher(ctx, voucher.code, merchant.id)
+        vouchers.redeem_voucher(ctx, voucher.code, redeemer=Redeemer(merchant.id, None))
+    again = vouchers.preview_voucher(ctx, voucher.code, Redeemer(merchant.id, None))
     assert not again["redeemable"] and again["problem"]["code"] == "already_redeemed"
     with pytest.raises(NotFoundError, match="券码无效"):
-        vouchers.redeem_voucher(ctx, "ABC", merchant_id=merchant.id, operator_id=None)
+        vouchers.redeem_voucher(ctx, "ABC", redeemer=Redeemer(merchant.id, None))
 
 
 def test_expiry_and_closing_are_scheduled_jobs(ctx, open_activity):
     activity, coupon, merchant = open_activity(quantity=2)
-    member = make_member(ctx, base_of(ctx, county(ctx), 0))
+    member = claimer(ctx, base_of(ctx, county(ctx), 0))
     voucher = claims.claim_voucher(ctx, activity.id, member.id, now=later())
     after = utcnow() + timedelta(days=40)
     assert vouchers.expire_vouchers(ctx, now=after) >= 2
     assert ctx.scalar(select(func.count(Voucher.id)).where(Voucher.activity_id == activity.id,
                                                           Voucher.status == VoucherStatus.EXPIRED)) == 2
     with pytest.raises(DomainError, match="过期"):
-        vouchers.redeem_voucher(ctx, voucher.code, merchant_id=merchant.id, operator_id=None, now=after)
+        vouchers.redeem_voucher(ctx, voucher.code, redeemer=Redeemer(merchant.id, None), now=after)
     assert vouchers.close_ended_activities(ctx, now=after) >= 1
     ctx.refresh(activity)
     assert activity.run_status == "closed"

@@ -1,5 +1,5 @@
 """Merchants and activities through the browser client, as each role."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -7,19 +7,20 @@ from app.services import vouchers
 from models.base import DISPLAY_TZ, utcnow
 from models.vouchers import Activity, Coupon, Merchant, Voucher
 from tests.factories import base_of, county
+from tests.vouchers.conftest import window
 
 
 def _when(hours):
     return (utcnow() + timedelta(hours=hours)).astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _merchant(ctx, union, name="视图测试商家"):
-    merchant = Merchant(org_id=union.id, name=name)
+def _merchant(ctx, union, name="视图测试商家", online=True):
+    merchant = Merchant(org_id=union.id, name=name, online=online)
     ctx.add(merchant)
     ctx.flush()
+    start, end = window()
     coupon = Coupon(merchant_id=merchant.id, org_id=union.id, title="满50减10", name="代金券", quantity=20,
-                    valid_from=date.today(), valid_to=date.today() + timedelta(days=30),
-                    face_value=vouchers.money(10), enabled=True)
+                    valid_from=start, valid_to=end, face_value=vouchers.money(10), enabled=True)
     ctx.add(coupon)
     ctx.commit()
     return merchant, coupon
@@ -105,20 +106,21 @@ def test_editing_a_draft_keeps_its_times(client_as, ctx):
     import re
 
     union = base_of(ctx, county(ctx, 0), 0)
-    start = (utcnow() + timedelta(days=2)).replace(microsecond=0)
+    start = (utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
     activity = Activity(org_id=union.id, title="时间往返", start_at=start, end_at=start + timedelta(days=1))
     ctx.add(activity)
     ctx.commit()
     client = client_as("base_admin")
     html = client.get(f"/activityview/edit/{activity.id}").get_data(as_text=True)
     shown = re.search(r'name="start_at"[^>]*value="([^"]+)"', html) or re.search(r'value="([^"]+)"[^>]*name="start_at"', html)
-    assert shown.group(1) == start.astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    assert shown.group(1) == start.astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M")
+    assert "union-datetime" in html and "flatpickr.min.js" in html and "appbuilder_datetime" not in html
     client.post(f"/activityview/edit/{activity.id}", data={
         "org": str(union.id), "title": "时间往返改", "claim_limit": "once", "claims_per_day": "1", "scope": "own",
         "start_at": shown.group(1), "end_at": (start + timedelta(days=1)).astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S")})
     ctx.expire_all()
     saved = ctx.get(Activity, activity.id)
-    assert saved.title == "时间往返改" and saved.start_at == start
+    assert saved.title == "时间往返改" and saved.start_at == start and saved.end_at == start + timedelta(days=1)
 
 
 def test_prizes_are_added_on_the_activity_page_within_stock_and_scope(client_as, ctx):
@@ -145,21 +147,27 @@ def test_prizes_are_added_on_the_activity_page_within_stock_and_scope(client_as,
                                      data={"coupon_id": coupon.id, "quantity": 1}).status_code == 403
 
 
-def test_coupon_authorization_in_scope_only(client_as, ctx):
+def test_coupon_authorization_offers_online_merchants_by_typed_name(client_as, ctx):
     from models.vouchers import CouponAuthorization
 
     union = base_of(ctx, county(ctx, 0), 0)
     _owner, coupon = _merchant(ctx, union, "授权测试商家")
-    partner, _c = _merchant(ctx, union, "授权伙伴")
-    foreign, _c2 = _merchant(ctx, base_of(ctx, county(ctx, 1)), "外区伙伴")
+    partner, _c = _merchant(ctx, base_of(ctx, county(ctx, 1)), "授权伙伴超市")  # another district: still offered
+    offline, _c2 = _merchant(ctx, union, "授权伙伴下线店", online=False)
     client = client_as("county_admin")
     html = client.get(f"/couponview/show/{coupon.id}").get_data(as_text=True)
-    assert "authorize-form" in html and "授权伙伴" in html and "外区伙伴" not in html
+    assert "authorize-form" in html and "authorize-person-form" in html and "授权伙伴" not in html  # no option lists
+    assert client.get(f"/couponview/partners/{coupon.id}?q=授").json == []  # two characters at least
+    found = client.get(f"/couponview/partners/{coupon.id}?q=授权伙伴").json
+    assert [r["id"] for r in found] == [str(partner.id)] and "（" in found[0]["text"]
     client.post(f"/couponview/authorize/{coupon.id}", data={"merchant_id": partner.id})
     client.post(f"/couponview/authorize/{coupon.id}", data={"merchant_id": partner.id})
-    html = client.post(f"/couponview/authorize/{coupon.id}", data={"merchant_id": foreign.id},
+    html = client.post(f"/couponview/authorize/{coupon.id}", data={"merchant_id": offline.id},
                        follow_redirects=True).get_data(as_text=True)
-    assert "请选择管辖范围内的商家" in html
+    assert "已下线，不能授权核销" in html
+    assert client.get(f"/couponview/partners/{coupon.id}?q=授权伙伴").json == []  # already authorized
     rows = ctx.scalars(select(CouponAuthorization.merchant_id).where(CouponAuthorization.coupon_id == coupon.id)).all()
     assert rows == [partner.id]
     assert client_as("auditor").post(f"/couponview/authorize/{coupon.id}", data={"merchant_id": partner.id}).status_code == 403
+    assert client_as("auditor").get(f"/couponview/partners/{coupon.id}?q=授权伙伴").status_code == 403
+    assert client_as("county2_admin").get(f"/couponview/partners/{coupon.id}?q=授权伙伴").status_code == 404

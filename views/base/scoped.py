@@ -22,13 +22,15 @@ from app.services.errors import DomainError
 from models.base import as_local_naive
 
 from ..lookup import LookupField
+from .datetime import use_datetime_pickers
 from .display import display_value
 from .export import ExportMixin
 
 
-def scope_rel(column: str = "org_id", *extra, merchant_column: str | None = None):
+def scope_rel(column: str = "org_id", *extra, merchant_column: str | None = None,
+              member_unit_column: str | None = None):
     """A ``*_query_rel_fields`` entry: related rows inside the current user's scope."""
-    return [[column, FilterInScope, ScopeArgs(merchant_column)], *extra]
+    return [[column, FilterInScope, ScopeArgs(merchant_column, member_unit_column)], *extra]
 
 
 class ScopedModelView(ExportMixin, ModelView):
@@ -36,6 +38,7 @@ class ScopedModelView(ExportMixin, ModelView):
 
     scope_column: str | None = "org_id"
     merchant_column: str | None = None  # rows a 商家管理员 may see: this column = his merchant
+    member_unit_column: str | None = None  # rows a 会员单位经办人 may see: this column = his member unit
     list_template = "union/list.html"
     show_template = "union/show.html"
     page_size = 20
@@ -53,7 +56,8 @@ class ScopedModelView(ExportMixin, ModelView):
 
     def __init__(self, **kwargs):
         if self.scope_column:
-            self.base_filters = [[self.scope_column, FilterInScope, ScopeArgs(self.merchant_column)],
+            self.base_filters = [[self.scope_column, FilterInScope, ScopeArgs(self.merchant_column,
+                                                                               self.member_unit_column)],
                                  *(self.base_filters or [])]
         self.method_permission_name = {"lookup": "list", **(self.method_permission_name or {})}
         if self.order_columns is None and self.list_columns:
@@ -67,6 +71,9 @@ class ScopedModelView(ExportMixin, ModelView):
             **(self.formatters_columns or {}),
         }
         super().__init__(**kwargs)
+        for form in (self.add_form, self.edit_form):
+            use_datetime_pickers(form)
+        use_datetime_pickers(self.search_form, with_assets=False)
 
     @expose("/lookup/<column>")
     @has_access
@@ -86,7 +93,9 @@ class ScopedModelView(ExportMixin, ModelView):
 
     # --- rows ------------------------------------------------------------------
     def scoped_item(self, pk):
-        """The row ``pk`` if it lies in scope, else 404."""
+        """The row ``pk`` if it lies in scope, else 404 (also for an id no integer column can hold)."""
+        if not str(pk).isdigit() or int(pk) >= 2**31:
+            abort(404)
         item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
         if item is None:
             abort(404)

@@ -1,0 +1,49 @@
+// Date-and-time inputs (views/base/datetime.py): <input class="union-datetime"> becomes a Chinese
+// flatpickr that keeps the date and the time, whether clicked in the calendar or typed
+// ("2026-12-30 18:00", with or without seconds); data-time="0" marks a date-only column. A typed value it cannot read is left as typed,
+// so the server answers with its Chinese message instead of the field being wiped.
+(function () {
+  var PATTERN = /^(\d{4})[-\/.](\d{1,2})[-\/.](\d{1,2})(?:[ T]+(\d{1,2})[:：](\d{1,2})(?:[:：](\d{1,2}))?)?$/;
+
+  function parse(text) {
+    var m = PATTERN.exec((text || "").trim());
+    if (!m) { return undefined; }
+    var d = new Date(+m[1], +m[2] - 1, +m[3], +(m[4] || 0), +(m[5] || 0), +(m[6] || 0));
+    // 2026-02-30 or 25:00 roll over in Date: refuse them instead
+    if (d.getFullYear() !== +m[1] || d.getMonth() !== +m[2] - 1 || d.getDate() !== +m[3] ||
+        d.getHours() !== +(m[4] || 0) || d.getMinutes() !== +(m[5] || 0)) { return undefined; }
+    return d;
+  }
+
+  function init(input) {
+    if (input._flatpickr || !window.flatpickr) { return; }
+    input.addEventListener("blur", function (event) {
+      var typed = input.value.trim();
+      if (typed && !parse(typed)) {
+        event.stopImmediatePropagation();  // the picker would clear it
+        window.setTimeout(function () { input.value = typed; }, 0);  // and when a click outside closes it
+      }
+    }, true);
+    var withTime = input.getAttribute("data-time") !== "0";  // date-only columns: no clock
+    window.flatpickr(input, {
+      locale: "zh", enableTime: withTime, time_24hr: true, minuteIncrement: 1, allowInput: true,
+      dateFormat: withTime ? "Y-m-d H:i" : "Y-m-d", disableMobile: true,
+      parseDate: function (text) { return parse(text); }
+    });
+  }
+
+  function scan(root) {
+    var inputs = (root || document).querySelectorAll("input.union-datetime");
+    for (var i = 0; i < inputs.length; i++) { init(inputs[i]); }
+  }
+
+  function start() {
+    scan(document);
+    // list filters are inserted when the clerk adds one
+    new MutationObserver(function () { scan(document); })
+      .observe(document.body, { childList: true, subtree: true });
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); }
+  else { start(); }
+})();

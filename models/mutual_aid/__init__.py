@@ -1,0 +1,14 @@
+"""互助保障 (seeds 004, 001): member units, protection plans, enrollments, invoicing, letters."""
+from .enrollments import (  # noqa: F401
+    ENROLLMENT_FLOW,
+    Enrollment,
+    EnrollmentPlan,
+    EnrollmentStatus,
+    InsuredPerson,
+    PersonStatus,
+    RiskGroup,
+)
+from .invoicing import InvoiceRequest, InvoiceStatus, InvoiceType, PeriodStatus, SettlementPeriod  # noqa: F401
+from .letters import ConfirmationLetter  # noqa: F401
+from .plans import BenefitRule, CoverageMode, PlanKind, ProtectionPlan  # noqa: F401
+from .units import REGISTRATION_FLOW, MemberUnit, RegistrationStatus  # noqa: F401

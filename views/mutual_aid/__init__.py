@@ -1,0 +1,30 @@
+"""互助保障 views: registration (public) and its review pool, plans, enrollments (the workspace),
+confirmation letters, settlement and invoices, the office's figures."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from .enrollments import EnrollmentView
+from .letters import LetterView
+from .plans import ProtectionPlanView
+from .registration import MemberUnitView, RegistrationView
+from .settlement import MutualAidQueueView, SettlementView
+
+
+def register_mutual_aid_views(appbuilder) -> None:
+    appbuilder.add_view_no_menu(RegistrationView)
+    category = "MutualAid"
+    appbuilder.add_view(MutualAidQueueView, "Mutual aid desk", label=_l("Mutual aid desk"), icon="fa-dashboard",
+                        category=category, category_label=_l("Mutual aid"), category_icon="fa-heartbeat")
+    appbuilder.add_view(MemberUnitView, "Member units", label=_l("Member units"), icon="fa-building-o",
+                        category=category)
+    appbuilder.add_view(ProtectionPlanView, "Protection plans", label=_l("Protection plans"), icon="fa-shield",
+                        category=category)
+    appbuilder.add_view(EnrollmentView, "Enrollments", label=_l("Enrollments"), icon="fa-file-text-o",
+                        category=category)
+    appbuilder.add_link("New enrollment", href="/enrollmentview/new", label=_l("New enrollment"), icon="fa-plus",
+                        category=category)
+    appbuilder.add_view(LetterView, "Confirmation letters", label=_l("Confirmation letters"), icon="fa-print",
+                        category=category)
+    appbuilder.add_view(SettlementView, "Settlement and invoices", label=_l("Settlement and invoices"),
+                        icon="fa-calculator", category=category)
