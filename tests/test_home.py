@@ -75,9 +75,9 @@ def todo_data(ctx, open_activity):
     stopped = make_user(ctx, "财务", union)
     stopped.active = False
     ctx.commit()
-    claimer = make_member(ctx, union, name="核销测试")
+    claimer = make_member(ctx, union, name="核销测试", cert_status=CertStatus.VERIFIED)
     voucher = claims.claim_voucher(ctx, activity.id, claimer.id)
-    vouchers.redeem_voucher(ctx, voucher.code, merchant_id=merchant.id, operator_id=None)
+    vouchers.redeem_voucher(ctx, voucher.code, redeemer=vouchers.Redeemer(merchant.id, None))
     return {"union": union, "merchant": merchant, "member": member}
 
 
@@ -96,7 +96,7 @@ ROLE_CARDS = {
 }
 OVERVIEW = {"members", "units", "open-activities", "redeemed-today", "jobs-today"}
 READS = {"county_admin": OVERVIEW, "base_admin": OVERVIEW, "reviewer": {"members", "units", "open-activities"},
-         "finance": {"units", "redeemed-today"}, "auditor": OVERVIEW, "sysadmin": set(), "auditadmin": set()}
+         "finance": {"units", "open-activities", "redeemed-today"}, "auditor": OVERVIEW, "sysadmin": set(), "auditadmin": set()}
 
 
 @pytest.mark.parametrize("username", sorted(ROLE_CARDS))

@@ -59,10 +59,10 @@ def test_vouchers_and_face_value_redeemed_are_decimal(ctx, open_activity):
     activity, _coupon, merchant = open_activity(quantity=3, union=union)
     later = utcnow() + timedelta(minutes=10)
     for i in range(2):
-        member = make_member(ctx, union, name="统计会员")
+        member = make_member(ctx, union, name="统计会员", cert_status=CertStatus.VERIFIED)
         voucher = claims.claim_voucher(ctx, activity.id, member.id, now=later)
         if i == 0:
-            vouchers.redeem_voucher(ctx, voucher.code, merchant_id=merchant.id, operator_id=None, now=later)
+            vouchers.redeem_voucher(ctx, voucher.code, redeemer=vouchers.Redeemer(merchant.id, None), now=later)
     row = next(r for r in statistics.union_figures(ctx, _subtree(union)).rows if r.org_id == union.id)
     assert (row.generated, row.claimed, row.redeemed, row.expired) == (3, 2, 1, 0)
     assert row.redeemed_value == Decimal("20.00") and isinstance(row.redeemed_value, Decimal)

@@ -26,7 +26,7 @@ from app.services.vouchers import money
 from models.base import DISPLAY_TZ, utcnow
 from models.members import CertStatus, Member, MembershipStatus
 from models.organizations import Org, OrgLevel
-from models.vouchers import Activity, ActivityStatus, Coupon, Voucher, VoucherStatus
+from models.vouchers import Activity, ActivityStatus, Voucher, VoucherStatus
 
 TENTH = Decimal("0.1")
 

@@ -84,7 +84,7 @@ def test_public_posts_are_rate_limited_per_address_in_chinese(db_url, office):
     assert [c.status_code for c in codes] == [200, 200, 429]
     assert codes[-1].get_json()["message"] == "请求过于频繁，请稍后再试"
     page_refusal = [client.post("/register/", data={}) for _ in range(3)][-1]
-    assert page_refusal.status_code == 429 and "请求过于频繁" in page_refusal.get_data(as_text=True)
+    assert page_refusal.status_code == 429 and "操作过于频繁" in page_refusal.get_data(as_text=True)
 
 
 # --- the office pool ------------------------------------------------------------------------
