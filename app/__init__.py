@@ -8,7 +8,7 @@ from flask_appbuilder import AppBuilder
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.config import check_config, default_config
+from app.config import apply_config, check_config, default_config
 from app.extensions import csrf, db
 from app.http_errors import register_http_errors
 
@@ -31,13 +31,14 @@ def create_app(config: dict | None = None) -> Flask:
     import app.services.member_import  # noqa: F401  (registers the import kind)
     import models  # noqa: F401  (registers every model before FAB initializes)
     from app.permissions import load_roles
+    from app.routing import refuse_impossible_ids
     from app.security_manager import enforce_idle_timeout
     from views import register_views
 
     app = Flask(__name__)
     app.config.update(default_config())
-    app.config.update(config or {})
-    check_config(app.config)
+    apply_config(app.config, config)
+    check_config(app.config)  # no secret key, no app: sessions and JWTs would be forgeable
     for uri in (app.config["SQLALCHEMY_DATABASE_URI"], app.config["CELERY_BROKER_URL"]):
         _ensure_sqlite_dir(uri)
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     _limit_api_login(app, appbuilder)
     register_http_errors(app, appbuilder.sm.jwt_manager)
     app.before_request(_refuse_nul_bytes)
+    app.before_request(refuse_impossible_ids)
     app.before_request(enforce_idle_timeout)
     app.jinja_env.filters["localtime"] = _localtime
 
