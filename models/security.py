@@ -1,8 +1,8 @@
-"""The FAB user extended with its binding (org, member) and lockout state."""
+"""The FAB user extended with its binding (org, member, merchant), lockout state and session epoch."""
 from __future__ import annotations
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy import Column, ForeignKey, Integer, event
 from sqlalchemy.orm import relationship
 
 from .base import UTCDateTime
@@ -18,3 +18,29 @@ class AppUser(User):
     merchant_id = Column(Integer, ForeignKey("merchant.id"), nullable=True)  # 商家管理员's merchant
     merchant = relationship("Merchant")
     locked_until = Column(UTCDateTime, nullable=True)
+    # Every browser session and API token carries the epoch it was issued under; raising it
+    # revokes them all, server-side (a captured cookie or refresh token stops working).
+    session_epoch = Column(Integer, nullable=False, default=0, server_default="0")
+
+    def revoke_sessions(self) -> None:
+        """End every session and token of this account (they carry an older epoch)."""
+        self.session_epoch = (self.session_epoch or 0) + 1
+
+
+# Whatever path changes them (forms, reset, CLI, provisioning, lockout), these revoke the sessions.
+@event.listens_for(AppUser.password, "set")
+def _password_changed(user, value, oldvalue, _initiator):
+    if value != oldvalue:
+        user.revoke_sessions()
+
+
+@event.listens_for(AppUser.active, "set", active_history=True)
+def _deactivated(user, value, oldvalue, _initiator):
+    if oldvalue is True and not value:
+        user.revoke_sessions()
+
+
+@event.listens_for(AppUser.locked_until, "set")
+def _locked(user, value, _oldvalue, _initiator):
+    if value is not None:
+        user.revoke_sessions()

@@ -14,14 +14,14 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.baseviews import expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
 
 from app.extensions import db
-from app.security import FilterInScope, ScopeArgs, current_user, org_scope_clause
+from app.routing import parse_id
+from app.security import FilterInScope, ScopeArgs, current_user
 from app.services.errors import DomainError
 from models.base import as_local_naive
 
-from ..lookup import LookupField
+from ..lookup import LookupField, scoped_lookup
 from .display import display_value
 from .export import ExportMixin
 
@@ -67,6 +67,7 @@ class ScopedModelView(ExportMixin, ModelView):
             **(self.formatters_columns or {}),
         }
         super().__init__(**kwargs)
+        self._filters.guard(self.class_permission_name, self.label_columns)
 
     @expose("/lookup/<column>")
     @has_access
@@ -74,20 +75,13 @@ class ScopedModelView(ExportMixin, ModelView):
         """JSON ``[{id, text}]`` of related rows in scope matching ``q`` (or the one ``id``)."""
         if column not in self.lookup_columns:
             abort(404)
-        model, org_column, conditions = self.lookup_columns[column]
-        stmt = select(model.id, model.name).where(org_scope_clause(getattr(model, org_column), current_user()),
-                                                  *conditions)
-        if request.args.get("id", "").isdigit():
-            stmt = stmt.where(model.id == int(request.args["id"]))
-        elif request.args.get("q"):
-            stmt = stmt.where(model.name.contains(request.args["q"].strip(), autoescape=True))
-        rows = db.session.execute(stmt.order_by(model.name).limit(30)).all()
-        return jsonify([{"id": str(r.id), "text": r.name} for r in rows])
+        return jsonify(scoped_lookup(*self.lookup_columns[column]).search(request.args))
 
     # --- rows ------------------------------------------------------------------
     def scoped_item(self, pk):
         """The row ``pk`` if it lies in scope, else 404."""
-        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+        pk = parse_id(pk)
+        item = self.datamodel.get(pk, self._base_filters) if pk is not None else None
         if item is None:
             abort(404)
         return item

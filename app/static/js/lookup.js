@@ -1,20 +1,30 @@
-// Turns <select class="union-lookup" data-endpoint=…> inserted by FAB's search
-// filters into a select2 that queries the scoped lookup endpoint as one types.
+// Turns every <select class="union-lookup" data-endpoint=…> (list filters inserted by FAB's
+// search widget, and form fields) into a select2 that queries the scoped lookup endpoint as
+// one types. A form field arrives with its current choice as the selected option; a list
+// filter's current id comes from the URL and its text from the endpoint.
 (function ($) {
   function init(el) {
     var $el = $(el);
     if ($el.data("lookup-ready")) { return; }
     $el.data("lookup-ready", true);
     var endpoint = $el.data("endpoint");
-    var current = new URLSearchParams(window.location.search).get($el.attr("name"));
     var start = function () {
       $el.select2({
-        theme: "bootstrap", allowClear: true, placeholder: "输入名称搜索", minimumInputLength: 0,
+        theme: "bootstrap", allowClear: true, minimumInputLength: 0,
+        placeholder: $el.data("placeholder") || "输入名称搜索",
+        language: {
+          noResults: function () { return "没有匹配的记录"; },
+          searching: function () { return "正在搜索…"; },
+          errorLoading: function () { return "暂时无法加载，请稍后重试"; },
+          inputTooShort: function () { return "请输入搜索内容"; }
+        },
         ajax: { url: endpoint, dataType: "json", delay: 250,
                 data: function (p) { return { q: p.term || "" }; },
                 processResults: function (data) { return { results: data }; } }
       });
     };
+    var current = $el.find("option[selected]").length ? null
+      : new URLSearchParams(window.location.search).get($el.attr("name"));
     if (current) {
       $.getJSON(endpoint, { id: current }, function (data) {
         if (data.length) { $el.append(new Option(data[0].text, data[0].id, true, true)); }
@@ -22,12 +32,17 @@
       });
     } else { start(); }
   }
+  function initAll(root) {
+    $(".union-lookup", root).each(function () {
+      // FAB's filter template is cloned before it gets a name: wait for the name
+      if ($(this).attr("name")) { init(this); }
+    });
+  }
   $(function () {
+    initAll(document);
     var form = document.getElementById("filter_form");
     if (!form) { return; }
-    $(".union-lookup", form).each(function () { if ($(this).attr("name")) { init(this); } });
-    new MutationObserver(function () {
-      $(".union-lookup", form).each(function () { if ($(this).attr("name")) { init(this); } });
-    }).observe(form, { childList: true, subtree: true, attributes: true, attributeFilter: ["name"] });
+    new MutationObserver(function () { initAll(form); })
+      .observe(form, { childList: true, subtree: true, attributes: true, attributeFilter: ["name"] });
   });
 })(jQuery);
