@@ -9,6 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 
+from .filters import GuardedFilters, masked_filters
+
 
 class FilterStartsWithLike(FilterStartsWith):
     """Case-sensitive ``LIKE 'x%'``: a range scan on a plain index (ILIKE never is)."""
@@ -26,6 +28,9 @@ class _Converter(SQLAFilterConverter):
         for test, filters in SQLAFilterConverter.conversion_table
     )
 
+    def convert(self, col_name):
+        return masked_filters(self.datamodel, col_name) or super().convert(col_name)
+
 
 class ScopedInterface(SQLAInterface):
     """SQLAInterface for large tables: lists stay flat from 100k to millions of rows.
@@ -40,6 +45,11 @@ class ScopedInterface(SQLAInterface):
 
     def __init__(self, obj, session=None):
         super().__init__(obj, session or db.session)
+
+    def get_filters(self, search_columns=None, search_filters=None) -> GuardedFilters:
+        """Request filters obey views/base/filters.py (search columns only, masked columns exact)."""
+        return GuardedFilters(self.filter_converter_class, self, search_columns=search_columns or [],
+                              search_filters=search_filters)
 
     def _pk_query(self, filters, order_column="", order_direction="", page=None, page_size=None):
         query = self.session.query(getattr(self.obj, self.get_pk_name()))
