@@ -17,6 +17,7 @@ from app.services.errors import DomainError
 from models.members import Member
 
 from .base import ScopedInterface
+from .members import MEMBER_LABELS
 
 _MEMBER_COLUMNS = ["id", "member_no", "name", "gender", "birth_date", "id_number_masked", "phone_masked",
                    "org.name", "unit.name", "status", "cert_status"]
@@ -158,7 +159,9 @@ class MemberApi(ScopedRestApi):
     include_route_methods = {"get", "get_list", "info"}
     base_filters = [["org_id", FilterInScope, ScopeArgs()]]
     list_columns = show_columns = _MEMBER_COLUMNS
-    search_columns = ["name", "member_no", "status", "cert_status"]
+    search_columns = ["name", "member_no", "id_number", "status", "cert_status"]  # id_number: exact only
+    label_columns = {**MEMBER_LABELS, "id": "ID", "org.name": MEMBER_LABELS["org"], "unit.name": MEMBER_LABELS["unit"]}
+    list_title = show_title = add_title = edit_title = "会员"
     order_columns = ["id", "name", "member_no"]
     base_order = ("id", "desc")
     page_size = 20

@@ -67,6 +67,14 @@ class GuardedFilters(Filters):
         self._add_filter(flt, value)
 
     # --- REST rison filters (col, opr, value) --------------------------------------------------------
+    def rest_add_filters(self, data) -> None:
+        for item in data or []:
+            column = item.get("col") if isinstance(item, dict) else None
+            if column in masked_columns(self.datamodel.obj) and column in self.search_columns \
+                    and item.get("opr") != FilterEqual.arg_name:
+                raise MaskedFilterRefused(f"「{self._label(column)}」属于个人敏感信息，只能按完整号码精确查询")
+        super().rest_add_filters(data)
+
     def add_filter(self, column_name: str, filter_class, value):
         values = value if isinstance(value, list) else [value]
         flt = filter_class(column_name, self.datamodel)
