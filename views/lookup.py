@@ -93,6 +93,7 @@ class LookupWidget:
                   if chosen else "")
         return Markup(f'<select class="union-lookup form-control" id="{field_id}" name="{name}" '
                       f'data-endpoint="{endpoint}" data-placeholder="{escape(field.placeholder)}" '
+                      f'data-min-input="{field.min_input()}" '
                       f'style="width:100%">{option}</select>')
 
 
@@ -111,6 +112,9 @@ class LookupField(Field):
 
     def chosen_option(self):
         return None  # lookup.js asks the endpoint for the text of the filter's current id
+
+    def min_input(self) -> int:
+        return 0
 
 
 class LookupRelationField(Field):
@@ -148,3 +152,6 @@ class LookupRelationField(Field):
 
     def chosen_option(self):
         return self.lookup.option(self.data) if self.data is not None else None
+
+    def min_input(self) -> int:
+        return self.lookup.min_query

@@ -30,3 +30,17 @@ def assert_clean(page) -> None:
     text = page.locator("body").inner_text()
     found = ENGLISH_OR_RAW.findall(text)
     assert not found, found
+
+
+def choose_in_select2(page, name: str, option_text: str) -> None:
+    """Pick an option of a select2 list (FAB's relation fields) by clicking it, as a user would."""
+    page.click(f"select[name={name}] + .select2-container")
+    page.click(f".select2-results__option:has-text('{option_text}')")
+    page.mouse.click(5, 300)  # a multiple select2 stays open after a choice: click beside it
+
+
+def choose_in_lookup(page, name: str, typed: str, option_text: str) -> None:
+    """A search-as-you-type field (views/lookup.py): type part of the name, click the match."""
+    page.click(f"select[name={name}] + .select2-container")
+    page.locator(".select2-container--open .select2-search__field").press_sequentially(typed)
+    page.click(f".select2-results__option:has-text('{option_text}')")

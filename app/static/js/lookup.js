@@ -3,6 +3,17 @@
 // one types. A form field arrives with its current choice as the selected option; a list
 // filter's current id comes from the URL and its text from the endpoint.
 (function ($) {
+  var chinese = {
+    noResults: function () { return "没有匹配的记录"; },
+    searching: function () { return "正在搜索…"; },
+    errorLoading: function () { return "暂时无法加载，请稍后重试"; },
+    inputTooShort: function () { return "请输入搜索内容"; },
+    loadingMore: function () { return "正在加载…"; },
+    maximumSelected: function () { return "已达到可选数量上限"; },
+    removeAllItems: function () { return "清除全部"; }
+  };
+  // before the page's ready handlers run: FAB's own select2 fields speak Chinese too
+  if ($.fn.select2 && $.fn.select2.defaults) { $.fn.select2.defaults.set("language", chinese); }
   function init(el) {
     var $el = $(el);
     if ($el.data("lookup-ready")) { return; }
@@ -10,14 +21,9 @@
     var endpoint = $el.data("endpoint");
     var start = function () {
       $el.select2({
-        theme: "bootstrap", allowClear: true, minimumInputLength: 0,
+        theme: "bootstrap", allowClear: true, minimumInputLength: parseInt($el.data("min-input") || 0, 10),
         placeholder: $el.data("placeholder") || "输入名称搜索",
-        language: {
-          noResults: function () { return "没有匹配的记录"; },
-          searching: function () { return "正在搜索…"; },
-          errorLoading: function () { return "暂时无法加载，请稍后重试"; },
-          inputTooShort: function () { return "请输入搜索内容"; }
-        },
+        language: chinese,
         ajax: { url: endpoint, dataType: "json", delay: 250,
                 data: function (p) { return { q: p.term || "" }; },
                 processResults: function (data) { return { results: data }; } }
