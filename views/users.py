@@ -35,7 +35,8 @@ from models.organizations import Org
 from models.security import AppUser
 from models.vouchers import Merchant
 
-from .lookup import Lookup, LookupRelationField
+from .base.display import display_value
+from .lookup import Lookup, LookupField, LookupRelationField
 
 POLICY = "至少10位，且包含大写字母、小写字母、数字、符号中的至少三类"
 SESSION_EPOCH = "_epoch"  # the session epoch a browser session was issued under (app/security_manager.py)
@@ -83,7 +84,13 @@ class SafeActionsMixin:
 
 
 class AppRoleModelView(SafeActionsMixin, RoleModelView):
+    """Roles as permissions.yaml defines them (read-only here): no FAB-internal roles or permission names."""
+
     class_permission_name = "RoleModelView"
+    list_columns = show_columns = ["name"]
+    search_columns = ["name"]
+    label_columns = {"name": "角色名称"}
+    base_filters = [["name", FilterInFunction, lambda: _assignable_roles()]]
 
 
 class AppUserGroupModelView(SafeActionsMixin, UserGroupModelView):
@@ -174,6 +181,14 @@ class AppUserDBModelView(SafeActionsMixin, UserDBModelView):
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "roles": [["name", FilterInFunction, _assignable_roles]]}
     validators_columns = {"roles": [_roles_allowed]}
+    formatters_columns = {
+        **{c: display_value for c in ("active", "last_login", "locked_until", "login_count", "fail_login_count",
+                                      "created_on", "changed_on")},
+        **{c: (lambda row, c=c: BINDINGS[c].describe(row) if row is not None else "") for c in BINDINGS},
+        "roles": lambda roles: "、".join(r.name for r in roles or []),
+    }
+    list_template = "union/list.html"  # (with lookup.js: the org filter is typed in, not listed)
+    search_form_extra_fields = {"org": LookupField(BINDING_LABELS["org"], endpoint="/users/lookup/org")}
     method_permission_name = {"lookup": "list"}
 
     @expose("/lookup/<column>")
