@@ -28,6 +28,9 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides the environment-derived defaults."""
+    settings = default_config()
+    apply_config(settings, config)
+    check_config(settings)  # no secret key, no app (before anything else): sessions and JWTs would be forgeable
     import app.services.member_import  # noqa: F401  (registers the import kind)
     import models  # noqa: F401  (registers every model before FAB initializes)
     from app.permissions import load_roles
@@ -36,9 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     from views import register_views
 
     app = Flask(__name__)
-    app.config.update(default_config())
-    apply_config(app.config, config)
-    check_config(app.config)  # no secret key, no app: sessions and JWTs would be forgeable
+    app.config.update(settings)
     for uri in (app.config["SQLALCHEMY_DATABASE_URI"], app.config["CELERY_BROKER_URL"]):
         _ensure_sqlite_dir(uri)
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)

@@ -24,7 +24,7 @@ from seed.loader import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tests.conftest import csrf_token
 
 HUGE = ["281474976710656", "99999999999999999999"]
-JUNK = ["abc", "-1"]
+JUNK = ["abc"]
 SKIPPED = {"static", "appbuilder.static", "AuthDBView.logout", "LocaleView.index"}
 ROLES = list(dict.fromkeys(label for _user, label, _bound in DEMO_ACCOUNTS))
 USERNAME = {label: next(u for u, lab, _b in DEMO_ACCOUNTS if lab == label) for label in ROLES}
