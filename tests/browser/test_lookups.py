@@ -3,7 +3,7 @@ and shows its choice again on the filtered page."""
 from sqlalchemy import func, select
 
 from models.vouchers import Activity, Voucher
-from tests.browser.pages import assert_clean, login
+from tests.browser.pages import login
 
 
 def test_county_admin_filters_vouchers_by_activity_typed_in(live_server, page, ctx):

@@ -46,7 +46,8 @@ def test_sysadmin_creates_an_account_bound_to_an_org_who_then_changes_his_passwo
     page = clerk.get("/resetmypassword/form").get_data(as_text=True)
     assert "原密码" in page and "新密码" in page
     token = csrf_token(clerk, "/resetmypassword/form")
-    wrong = clerk.post("/resetmypassword/form", data={"old_password": "Not-my-password-1", "password": "Finance-2027-ok",
+    wrong = clerk.post("/resetmypassword/form", data={"old_password": "Not-my-password-1",
+                                                      "password": "Finance-2027-ok",
                                                       "conf_password": "Finance-2027-ok", "csrf_token": token})
     assert "原密码不正确" in _errors(wrong)
     same = clerk.post("/resetmypassword/form", data={"old_password": "Finance-2026-ok", "password": "Finance-2026-ok",

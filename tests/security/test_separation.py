@@ -110,7 +110,8 @@ def test_sysadmin_cannot_build_an_account_combining_duties(client_as, ctx):
     response = client.post("/users/add", data=data)
     assert "不能由同一账户兼任：" in _form_errors(response)
     other = make_user(ctx, "审计管理员")
-    response = client.post(f"/users/edit/{other.id}", data=_user_form(other, roles=_role_ids(ctx, "审计管理员", "财务")))
+    combined = _user_form(other, roles=_role_ids(ctx, "审计管理员", "财务"))
+    response = client.post(f"/users/edit/{other.id}", data=combined)
     assert "不能由同一账户兼任：" in _form_errors(response)
     ctx.expire_all()
     assert ctx.scalar(select(AppUser).where(AppUser.username == "two_duties")) is None
