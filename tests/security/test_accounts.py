@@ -93,3 +93,26 @@ def test_sysadmin_resets_another_password_but_never_his_own_without_the_old_one(
         assert admin.get(f"/resetpassword/form?pk={pk}").status_code == 404, pk
     # only the sysadmin resets others' passwords
     assert client_as("county_admin").get(f"/resetpassword/form?pk={user.id}").status_code == 403
+
+
+def test_sysadmin_binds_and_deactivates_an_account_through_the_edit_form(app, client_as, ctx):
+    from tests.factories import base_of, make_member
+
+    member = make_member(ctx, base_of(ctx, county(ctx)))
+    user = make_user(ctx, "会员")
+    victim_session, _ = _login(app, user.username, DEMO_PASSWORD)
+    assert victim_session.get("/users/userinfo/").status_code == 200
+    admin = client_as("sysadmin")
+    form = {"first_name": user.first_name, "last_name": user.last_name, "username": user.username,
+            "email": user.email, "roles": [r.id for r in user.roles], "active": "y", "member": str(member.id)}
+    assert admin.post(f"/users/edit/{user.id}", data=form).status_code == 302
+    ctx.expire_all()
+    assert ctx.get(AppUser, user.id).member_id == member.id
+    del form["active"]
+    assert admin.post(f"/users/edit/{user.id}", data=form).status_code == 302
+    ctx.expire_all()
+    assert not ctx.get(AppUser, user.id).active
+    assert victim_session.get("/users/userinfo/").status_code == 302  # deactivated: his session is over
+    summaries = ctx.scalars(select(AuditLog.summary).where(AuditLog.target_type == "ab_user",
+                                                           AuditLog.target_id == str(user.id))).all()
+    assert any("停用" in s for s in summaries)
