@@ -34,7 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     import app.services.member_import  # noqa: F401  (registers the import kind)
     import models  # noqa: F401  (registers every model before FAB initializes)
     from app.permissions import load_roles
-    from app.routing import refuse_impossible_ids
+    from app.routing import refuse_impossible_ids, repair_paging_args
     from app.security_manager import enforce_idle_timeout
     from views import register_views
 
@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_http_errors(app, appbuilder.sm.jwt_manager)
     app.before_request(_refuse_nul_bytes)
     app.before_request(refuse_impossible_ids)
+    app.before_request(repair_paging_args)
     app.before_request(enforce_idle_timeout)
     app.jinja_env.filters["localtime"] = _localtime
 

@@ -23,6 +23,7 @@ from app.validators import check_password_policy
 from models.audit import AuditEvent
 from models.base import utcnow
 from models.security import AppUser
+from views.base import ScopedInterface
 from views.users import (
     SESSION_EPOCH,
     AdminResetPasswordView,
@@ -40,6 +41,13 @@ class UnionSecurityManager(SecurityManager):
     resetpasswordview = AdminResetPasswordView
     rolemodelview = AppRoleModelView
     groupmodelview = AppUserGroupModelView
+
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        # FAB gives its security views a plain SQLAInterface: ours guards filters, sorts and paging
+        self.userdbmodelview.datamodel = ScopedInterface(self.user_model)
+        self.rolemodelview.datamodel = ScopedInterface(self.role_model)
+        self.groupmodelview.datamodel = ScopedInterface(self.group_model)
 
     # --- sessions and tokens: valid only under the account's current epoch --------------
     def load_user(self, pk):

@@ -3,7 +3,8 @@
 One client per role, CSRF enforced like production (real tokens, real logins; APIs with the
 role's JWT). Path parameters are filled with a real id in the role's scope, a real id outside
 it, an id no row has, ids beyond the database's integer range and junk; string parameters with
-their real values (actions, lookup columns, job files…) and junk. GET everything; POST (with a
+their real values (actions, lookup columns, job files…) and junk; list, export and settlement
+pages also get junk paging, ordering and filters on every search column. GET everything; POST (with a
 valid CSRF token and no form data) where the route takes POST, never with an in-scope id: the
 crawl must not change the shared demo data. Logout and locale switches are left out (they end
 or change the crawling session; tests/security covers logout).
@@ -86,13 +87,26 @@ def _string_values(view, endpoint, argument, session):
     return real.get(argument, []) + ["zz"]
 
 
+def _list_queries(rule, view) -> list[str]:
+    """Junk a list or export page can be sent: paging, ordering, filters of every search column."""
+    name = type(view).__name__
+    queries = [f"page_{name}=abc", f"psize_{name}=abc", f"psize_{name}=100000000", f"page_{name}={HUGE[1]}",
+               f"_oc_{name}=zz&_od_{name}=desc"]
+    for column in getattr(view, "search_columns", None) or []:
+        queries.append(f"_flt_0_{column}={HUGE[1]}&_flt_1_{column}=2026-13-45&_flt_3_{column}=zz&_flt_9_{column}=x")
+    return [f"{rule.rule}?{q}" for q in queries]
+
+
 def _requests(app, session, rule, view, role, user):
     """(method, path) pairs for one route and one role."""
     arguments = sorted(rule.arguments)
-    if not arguments:
-        return [(m, rule.rule) for m in ("GET", "POST") if m in rule.methods]
     granted = role is not None and view is not None and bool(
         app.extensions["union_roles"][role].grants.get(view.class_permission_name))
+    if not arguments:
+        paths = [(m, rule.rule) for m in ("GET", "POST") if m in rule.methods]
+        if granted and rule.endpoint.endswith((".list", ".export", ".settle")):
+            paths += [("GET", path) for path in _list_queries(rule, view)]
+        return paths
     choices, safe_post = {}, {}
     for argument in arguments:
         if is_id_parameter(argument):

@@ -44,9 +44,16 @@ SESSION_EPOCH = "_epoch"  # the session epoch a browser session was issued under
 
 # --- FAB's action routes, safe -------------------------------------------------------
 class SafeActionsMixin:
-    """FAB's ``/action/<name>/<pk>`` and ``/action_post`` answer 500 to an unknown action (and on
-    views without ``method_permission_name``): here an unknown action or row is 404, a missing
-    grant 403, and actions are POST-only (CSRF-checked)."""
+    """FAB's security views, hardened like our scoped views: ``/action/<name>/<pk>`` and
+    ``/action_post`` answer 500 to an unknown action (and on views without
+    ``method_permission_name``): here an unknown action or row is 404, a missing grant 403, and
+    actions are POST-only (CSRF-checked). Their datamodel is our ScopedInterface (set by the
+    security manager): list filters obey views/base/filters.py and a forged sort is ignored
+    (an operator index a column does not offer, or an unknown sort column, was a 500)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._filters.guard(self.class_permission_name, self.label_columns)
 
     def _action_or_refuse(self, name: str):
         if name not in self.actions:

@@ -113,3 +113,17 @@ def test_fab_security_views_action_routes_refuse_without_500(client_as, ctx, use
     roles = len(current_app.appbuilder.sm.get_all_roles())
     assert client.post("/roles/action/copyrole/1").status_code in (403, 404)
     assert len(current_app.appbuilder.sm.get_all_roles()) == roles  # nothing copied
+
+
+def test_junk_paging_sorting_and_filters_on_lists_are_no_500(client_as):
+    client = client_as("county_admin")
+    assert client.get("/memberview/list/?page_MemberView=abc&_flt_0_name=张").headers["Location"] \
+        == "/memberview/list/?_flt_0_name=%E5%BC%A0"  # the same list, without the junk
+    assert client.get("/memberview/list/?psize_MemberView=100000000").headers["Location"] \
+        == "/memberview/list/?psize_MemberView=100"  # no million-row page
+    assert client.get(f"/memberview/list/?page_MemberView={10**20}").status_code == 302
+    sysadmin = client_as("sysadmin")
+    for url in ("/users/list/?_flt_3_roles=1", "/users/list/?_flt_9_org=1", "/users/list/?_flt_0_org=99999999999",
+                "/users/list/?_oc_AppUserDBModelView=zz&_od_AppUserDBModelView=desc",
+                "/roles/list/?_oc_AppRoleModelView=password&_od_AppRoleModelView=asc"):
+        assert sysadmin.get(url).status_code == 200, url
