@@ -3,7 +3,7 @@ FAB's own action routes, malformed API queries: refused (404/403/400), never a 5
 import pytest
 from flask import current_app
 from flask_appbuilder.api import ModelRestApi
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models.organizations import Org, Unit
 from models.vouchers import Activity
@@ -127,3 +127,22 @@ def test_junk_paging_sorting_and_filters_on_lists_are_no_500(client_as):
                 "/users/list/?_oc_AppUserDBModelView=zz&_od_AppUserDBModelView=desc",
                 "/roles/list/?_oc_AppRoleModelView=password&_od_AppRoleModelView=asc"):
         assert sysadmin.get(url).status_code == 200, url
+
+
+def test_boolean_filters_take_any_text(client_as, ctx):
+    """FAB compared a boolean column with the raw text (anything but "y": a 500 on PostgreSQL)."""
+    import re
+
+    from models.members import Member
+
+    client = client_as("city_admin")
+
+    def count(query):
+        page = re.sub(r"<[^>]+>", "", client.get(f"/memberview/list/?{query}").get_data(as_text=True))
+        return int(re.search(r"记录数目\D*(\d+)", page).group(1))
+
+    def stored(flag):
+        return ctx.scalar(select(func.count(Member.id)).where(Member.migrant_worker.is_(flag)))
+
+    assert count("_flt_0_migrant_worker=y") == stored(True)
+    assert count("_flt_0_migrant_worker=zz") == count("_flt_0_migrant_worker=") == stored(False)

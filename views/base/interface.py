@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context
-from flask_appbuilder.models.sqla.filters import FilterStartsWith, SQLAFilterConverter, get_field_setup_query
+from flask_appbuilder.models.sqla.filters import (
+    FilterEqual,
+    FilterNotEqual,
+    FilterStartsWith,
+    SQLAFilterConverter,
+    get_field_setup_query,
+)
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
@@ -22,9 +28,31 @@ class FilterStartsWithLike(FilterStartsWith):
         return query.filter(field.like(pattern, escape="/"))
 
 
+def _as_bool(value) -> bool:
+    return str(value).strip().lower() in ("y", "yes", "true", "1", "on")
+
+
+class FilterBoolEqual(FilterEqual):
+    """是/否: FAB compares a boolean column with the raw text unless it is "y" (a 500 on PostgreSQL)."""
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(field.is_(_as_bool(value)))
+
+
+class FilterBoolNotEqual(FilterNotEqual):
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(field.is_not(_as_bool(value)))
+
+
+_REPLACED = {FilterStartsWith: FilterStartsWithLike}
+_BOOLEAN = {FilterEqual: FilterBoolEqual, FilterNotEqual: FilterBoolNotEqual}
+
+
 class _Converter(SQLAFilterConverter):
     conversion_table = tuple(
-        (test, [FilterStartsWithLike if f is FilterStartsWith else f for f in filters])
+        (test, [(_BOOLEAN if test == "is_boolean" else _REPLACED).get(f, f) for f in filters])
         for test, filters in SQLAFilterConverter.conversion_table
     )
 
