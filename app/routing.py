@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import re
-
 from urllib.parse import urlencode
 
 from flask import abort, redirect, request
