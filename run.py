@@ -10,7 +10,11 @@ import sys
 from pathlib import Path
 
 from app import create_app
+from app.config import instance_secret_key
 
+if __name__ == "__main__" and not os.environ.get("SECRET_KEY"):
+    # the demo only: a random key kept under instance/ (0600); the worker below inherits it
+    os.environ["SECRET_KEY"] = instance_secret_key()
 app = create_app()
 
 

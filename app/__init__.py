@@ -8,7 +8,7 @@ from flask_appbuilder import AppBuilder
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.config import check_config, default_config
+from app.config import apply_config, check_config, default_config
 from app.extensions import csrf, db
 from app.http_errors import register_http_errors
 
@@ -28,18 +28,20 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides the environment-derived defaults."""
+    settings = default_config()
+    apply_config(settings, config)
+    check_config(settings)  # no secret key, no app (before anything else): sessions and JWTs would be forgeable
     import app.services.member_import  # noqa: F401  (registers the import kind)
     import app.services.mutual_aid.persons  # noqa: F401  (registers the person-list import kind)
     import models  # noqa: F401  (registers every model before FAB initializes)
     from app.permissions import load_roles
+    from app.routing import refuse_impossible_ids, repair_paging_args
     from app.security_manager import enforce_idle_timeout
     from views import register_views
     from views.accounts import enforce_password_change
 
     app = Flask(__name__)
-    app.config.update(default_config())
-    app.config.update(config or {})
-    check_config(app.config)
+    app.config.update(settings)
     for uri in (app.config["SQLALCHEMY_DATABASE_URI"], app.config["CELERY_BROKER_URL"]):
         _ensure_sqlite_dir(uri)
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
@@ -57,6 +59,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_http_errors(app, appbuilder.sm.jwt_manager)
     app.add_url_rule("/favicon.ico", "favicon", lambda: ("", 204))  # browsers ask on every page: not a 404
     app.before_request(_refuse_nul_bytes)
+    app.before_request(refuse_impossible_ids)
+    app.before_request(repair_paging_args)
     app.before_request(enforce_idle_timeout)
     app.before_request(enforce_password_change)
     app.jinja_env.filters["localtime"] = _localtime

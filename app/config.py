@@ -1,17 +1,26 @@
 """Configuration: defaults for the embedded demo, overridden by environment variables.
 
-Outside development (``APP_ENV`` other than ``development``/``testing``) the app
-refuses to start without a real ``SECRET_KEY``.
+The secret key never has a default: every entry point (gunicorn's ``app.wsgi``, the Celery
+``app.worker``, the ``flask`` CLI, ``create_app()``) refuses to start without ``SECRET_KEY``.
+Only ``python run.py`` (the demo) may start without one: it keeps a random key generated once
+under ``instance/`` (:func:`instance_secret_key`). Tests and bench scripts pass their config in
+code (``APP_ENV: testing``) and get a random key for the process.
 """
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from app.validators import password_validator
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
-DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 - refused outside development
+MIN_SECRET_KEY_LENGTH = 32
+# the constant this file once shipped as a fallback: anyone can forge sessions with it
+_KNOWN_KEYS = {"dev-only-insecure-key-never-use-in-production"}
+_PROCESS_TEST_KEY = secrets.token_urlsafe(48)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -24,7 +33,7 @@ def default_config() -> dict:
     return {
         "APP_ENV": env,
         "APP_NAME": "工会服务管理后台",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'union.db'}"
         ),
@@ -38,6 +47,10 @@ def default_config() -> dict:
         # --- Flask-AppBuilder ---
         "FAB_API_SWAGGER_UI": True,
         "FAB_UPDATE_PERMS": os.environ.get("FAB_UPDATE_PERMS", "1") == "1",
+        # permissions are defined in permissions.yaml, not edited in the UI: no such pages at all
+        "FAB_ADD_SECURITY_PERMISSION_VIEW": False,
+        "FAB_ADD_SECURITY_VIEW_MENU_VIEW": False,
+        "FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW": False,
         "FAB_SECURITY_MANAGER_CLASS": "app.security_manager.UnionSecurityManager",
         "FAB_INDEX_VIEW": "views.home.HomeView",
         # The admin role FAB insists on is a builtin role with no permission at all:
@@ -48,7 +61,7 @@ def default_config() -> dict:
         "AUTH_TYPE": 1,  # AUTH_DB
         "AUTH_USER_REGISTRATION": False,
         "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
-        "FAB_PASSWORD_COMPLEXITY_VALIDATOR": "app.validators.password_validator",
+        "FAB_PASSWORD_COMPLEXITY_VALIDATOR": password_validator,  # FAB calls it: a callable, not a dotted name
         "AUTH_RATE_LIMITED": True,
         "AUTH_RATE_LIMIT": "20 per minute",
         "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") == "1",
@@ -60,6 +73,10 @@ def default_config() -> dict:
         # a role's grants are re-read at most this often per process (they change only by sync)
         "PERMISSION_CACHE_SECONDS": _env_int("PERMISSION_CACHE_SECONDS", 30),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # API tokens: access tokens are short; refresh tokens live a week at most, and both die
+        # with the account's session epoch (logout, password change, lockout, deactivation)
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_env_int("JWT_ACCESS_MINUTES", 15)),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=min(_env_int("JWT_REFRESH_DAYS", 7), 7)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_ENABLED": True,
@@ -105,16 +122,47 @@ def default_config() -> dict:
 
 
 class InsecureConfigError(RuntimeError):
-    """Raised when a non-development instance starts without a real SECRET_KEY."""
+    """Raised when the app would start without a real SECRET_KEY."""
+
+
+def apply_config(config: dict, explicit: dict | None) -> None:
+    """Overlay the explicit config; a test/bench config in code gets a random key for the process."""
+    config.update(explicit or {})
+    if explicit and explicit.get("APP_ENV") == "testing" and not explicit.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _PROCESS_TEST_KEY
 
 
 def check_config(config: dict) -> None:
-    """Refuse to run outside development with the development secret."""
-    if config["APP_ENV"] in ("development", "testing"):
-        return
+    """Refuse to run without a real secret key: none, a short one, or a published one.
+
+    Raises:
+        InsecureConfigError: with the way to set one.
+    """
     key = config.get("SECRET_KEY") or ""
-    if key == DEV_SECRET_KEY or len(key) < 32:
+    if len(key) < MIN_SECRET_KEY_LENGTH or key in _KNOWN_KEYS:
         raise InsecureConfigError(
-            "SECRET_KEY must be set to a random value of at least 32 characters "
-            f"when APP_ENV={config['APP_ENV']}"
+            f"SECRET_KEY is {'too short or a published value' if key else 'not set'}: set the environment "
+            f"variable SECRET_KEY to a random value of at least {MIN_SECRET_KEY_LENGTH} characters, e.g. "
+            "export SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_urlsafe(48))')\" "
+            "(the same value on every web and worker host). Only `python run.py` generates one by itself."
         )
+
+
+def instance_secret_key(path: Path | None = None) -> str:
+    """The demo's key: generated once, kept in ``instance/secret_key`` readable by its owner only (0600)."""
+    path = Path(path or INSTANCE_DIR / "secret_key")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) >= MIN_SECRET_KEY_LENGTH:
+            return key
+        path.unlink()  # an empty or truncated file from an interrupted first start
+        return instance_secret_key(path)
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key

@@ -22,6 +22,7 @@ class RoleDef:
     key: str
     label: str
     scope: ScopeKind
+    duty: str = "business"  # system / audit / business: never two on one account (app/services/duties.py)
     grants: dict[str, list[str]] = field(default_factory=dict)
     menus: list[str] = field(default_factory=list)
 
@@ -46,7 +47,8 @@ def load_roles(path: str | Path) -> dict[str, RoleDef]:
         for view, perms in common.items():
             grants.setdefault(view, [])
             grants[view] = sorted(set(grants[view]) | set(perms))
-        role = RoleDef(key=key, label=spec["label"], scope=ScopeKind(spec["scope"]), grants=grants,
+        role = RoleDef(key=key, label=spec["label"], scope=ScopeKind(spec["scope"]),
+                       duty=spec.get("duty", "business"), grants=grants,
                        menus=list(spec.get("menus") or []))
         roles[role.label] = role
     return roles

@@ -1,7 +1,8 @@
 """The security manager: FAB's, completed with what it lacks.
 
-Lockout after N failed logins, audit of every login event, password policy on
-every account creation path, idle session timeout, user ↔ org binding.
+Lockout after N failed logins, audit of every login event, password policy on every account
+creation path, idle session timeout, server-side revocation of sessions and API tokens
+(a per-account session epoch), user ↔ org/member/merchant binding (views/users.py).
 """
 from __future__ import annotations
 
@@ -11,37 +12,75 @@ from datetime import timedelta
 from flask import current_app, flash, g, has_request_context, jsonify, redirect, request, session, url_for
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
-from flask_appbuilder.security.views import UserDBModelView
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+import app.services.duties  # noqa: F401  (installs the account flush guard)
+from app.routing import parse_id
 from app.services import audit
 from app.validators import check_password_policy
 from models.audit import AuditEvent
 from models.base import utcnow
 from models.security import AppUser
 
-_BINDING = ["org", "member", "merchant"]
-
-
-class AppUserDBModelView(UserDBModelView):
-    """Users as the sysadmin manages them: plus the org (or member) they are bound to."""
-
-    list_columns = ["username", "first_name", "roles", "org", "active", "last_login", "locked_until"]
-    show_columns = ["first_name", "last_name", "username", "active", "email", "roles", *_BINDING,
-                    "last_login", "login_count", "fail_login_count", "locked_until", "created_on", "changed_on"]
-    add_columns = UserDBModelView.add_columns + _BINDING
-    edit_columns = UserDBModelView.edit_columns + _BINDING
-    search_columns = ["username", "first_name", "email", "active", "roles", "org", "locked_until"]
-    label_columns = {"org": _l("Organization"), "member": _l("Member"), "merchant": _l("Merchant"),
-                     "locked_until": _l("Locked until")}
+from views.base import ScopedInterface
+from views.users import (
+    SESSION_EPOCH,
+    AdminResetPasswordView,
+    AppRoleModelView,
+    AppUserDBModelView,
+    AppUserGroupModelView,
+    ChangeMyPasswordView,
+)
 
 
 class UnionSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = AppUserDBModelView
+    resetmypasswordview = ChangeMyPasswordView
+    resetpasswordview = AdminResetPasswordView
+    rolemodelview = AppRoleModelView
+    groupmodelview = AppUserGroupModelView
+
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        # FAB gives its security views a plain SQLAInterface: ours guards filters, sorts and paging
+        self.userdbmodelview.datamodel = ScopedInterface(self.user_model)
+        self.rolemodelview.datamodel = ScopedInterface(self.role_model)
+        self.groupmodelview.datamodel = ScopedInterface(self.group_model)
+
+    # --- sessions and tokens: valid only under the account's current epoch --------------
+    def load_user(self, pk):
+        """The browser session's user, unless the account ended its sessions since (or is inactive)."""
+        user = self._active_user(pk)
+        if user is None or session.get(SESSION_EPOCH) != user.session_epoch:
+            return None
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """The API token's user, unless the account ended its sessions since the token was issued."""
+        user = self._active_user(jwt_data.get("sub"))
+        if user is None or jwt_data.get("epoch") != user.session_epoch:
+            return None
+        g.user = user
+        return user
+
+    def _active_user(self, pk):
+        pk = parse_id(pk)
+        user = self.get_user_by_id(pk) if pk is not None else None
+        return user if user is not None and user.is_active else None
+
+    def create_jwt_manager(self, app):
+        manager = super().create_jwt_manager(app)
+        manager.additional_claims_loader(self._token_claims)
+        return manager
+
+    def _token_claims(self, identity) -> dict:
+        """Every access and refresh token carries the epoch it was issued under."""
+        pk = parse_id(identity)
+        epoch = self.session.scalar(select(AppUser.session_epoch).where(AppUser.id == pk)) if pk else None
+        return {"epoch": epoch}
 
     # --- accounts -------------------------------------------------------------
     def add_user(self, username, first_name, last_name, email, role, password="", hashed_password="",
@@ -128,6 +167,7 @@ class UnionSecurityManager(SecurityManager):
         user.locked_until = None
         audit.record_now(self.session, AuditEvent.LOGIN_OK, actor=user, summary="登录成功")
         session["_last_seen"] = time.time()
+        session[SESSION_EPOCH] = user.session_epoch
         session.permanent = True
 
     def on_user_login_failed(self, user) -> None:
@@ -140,8 +180,11 @@ class UnionSecurityManager(SecurityManager):
         audit.record_now(self.session, AuditEvent.LOGIN_FAILED, actor=user, summary="密码错误")
 
     def on_user_logout(self, user) -> None:
+        """Logging out ends every session and API token of the account, not just this cookie."""
         if user is not None and getattr(user, "is_authenticated", False):
-            audit.record_now(self.session, AuditEvent.LOGOUT, actor=user, summary="退出登录")
+            user.revoke_sessions()
+            audit.record_now(self.session, AuditEvent.LOGOUT, actor=user, summary="退出登录（该账户的所有会话已失效）")
+        session.pop(SESSION_EPOCH, None)
 
 
 def _display_tz():

@@ -185,10 +185,14 @@ def check_password_policy(password: str) -> None:
 
 
 def password_validator(password: str) -> None:
-    """FAB_PASSWORD_COMPLEXITY_VALIDATOR hook: FAB expects a WTForms-style error."""
-    from wtforms.validators import ValidationError as FormError
+    """FAB_PASSWORD_COMPLEXITY_VALIDATOR: FAB's form validator turns this error into a form error.
+
+    Raises:
+        PasswordComplexityValidationError: the policy is not met (Chinese message).
+    """
+    from flask_appbuilder.exceptions import PasswordComplexityValidationError
 
     try:
         check_password_policy(password)
     except ValidationError as err:
-        raise FormError(str(err)) from None
+        raise PasswordComplexityValidationError(str(err)) from None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -155,7 +156,8 @@ def issuing_rate(statuses, start, issued) -> float:
 
 def main(attempts: int = 4000) -> None:
     activity_id, floor_activity_id, member_ids = setup()
-    env = {**os.environ, "APP_ENV": "testing", "RATELIMIT_ENABLED": "0", "SESSION_IDLE_MINUTES": "60"}
+    env = {**os.environ, "APP_ENV": "testing", "RATELIMIT_ENABLED": "0", "SESSION_IDLE_MINUTES": "60",
+           "SECRET_KEY": secrets.token_urlsafe(48)}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
                                "-w", os.environ.get("BENCH_WORKERS", "4"),
                                *os.environ.get("BENCH_GUNICORN_ARGS", "").split(), "-b", f"127.0.0.1:{PORT}",

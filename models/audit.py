@@ -19,6 +19,8 @@ class AuditEvent(LabeledEnum):
     EXPORT = "export", "导出"
     REVEAL = "reveal", "查看明文"
     PERMISSION_DENIED = "denied", "越权拒绝"
+    PASSWORD_CHANGE = "password", "修改密码"
+    ID_LOOKUP = "id_lookup", "按证件号码查询"
 
 
 class AuditLog(Model):

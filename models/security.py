@@ -1,8 +1,8 @@
-"""The FAB user extended with its binding (org, member) and lockout state."""
+"""The FAB user extended with its binding (org, member, merchant), lockout state and session epoch."""
 from __future__ import annotations
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, event
 from sqlalchemy.orm import relationship
 
 from .base import UTCDateTime
@@ -23,3 +23,29 @@ class AppUser(User):
     mobile = Column(String(11), nullable=True)  # one-time passwords and reset codes go here
     # a provisioned account's one-time password must be changed before anything else (I-9)
     must_change_password = Column(Boolean, nullable=False, default=False)
+    # Every browser session and API token carries the epoch it was issued under; raising it
+    # revokes them all, server-side (a captured cookie or refresh token stops working).
+    session_epoch = Column(Integer, nullable=False, default=0, server_default="0")
+
+    def revoke_sessions(self) -> None:
+        """End every session and token of this account (they carry an older epoch)."""
+        self.session_epoch = (self.session_epoch or 0) + 1
+
+
+# Whatever path changes them (forms, reset, CLI, provisioning, lockout), these revoke the sessions.
+@event.listens_for(AppUser.password, "set")
+def _password_changed(user, value, oldvalue, _initiator):
+    if value != oldvalue:
+        user.revoke_sessions()
+
+
+@event.listens_for(AppUser.active, "set", active_history=True)
+def _deactivated(user, value, oldvalue, _initiator):
+    if oldvalue is True and not value:
+        user.revoke_sessions()
+
+
+@event.listens_for(AppUser.locked_until, "set")
+def _locked(user, value, _oldvalue, _initiator):
+    if value is not None:
+        user.revoke_sessions()

@@ -50,7 +50,8 @@ class IsolatedClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         if has_app_context():
-            for key in ("_login_user", "user", "_org_paths", "list_count_capped", "_permission_cache"):
+            for key in ("_login_user", "user", "_org_paths", "list_count_capped", "_permission_cache",
+                        "_jwt_extended_jwt", "_jwt_extended_jwt_header", "_jwt_extended_jwt_user"):
                 g.pop(key, None)
         return super().open(*args, **kwargs)
 

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import functools
+import json
+import re
 
+import prison
 from flask import g, request
 from flask_appbuilder.api import BaseApi, ModelRestApi, expose, safe
 from flask_appbuilder.security.decorators import protect
@@ -15,6 +18,7 @@ from app.services.errors import DomainError
 from models.members import Member
 
 from .base import ScopedInterface
+from .members import MEMBER_LABELS
 
 _MEMBER_COLUMNS = ["id", "member_no", "name", "gender", "birth_date", "id_number_masked", "phone_masked",
                    "org.name", "unit.name", "status", "cert_status"]
@@ -97,7 +101,62 @@ def api_user():
     return getattr(g, "user", None) or current_user()
 
 
-class MemberApi(ModelRestApi):
+def _refuse_malformed_rison():
+    """FAB's rison parser recurses without end on unbalanced input (``q=((((``): a 400 first."""
+    value = request.args.get("q")
+    if value is None:
+        return None
+    try:
+        prison.loads(value)
+    except (prison.decoder.ParserException, RecursionError, ValueError, IndexError, TypeError):
+        try:
+            json.loads(value)
+        except ValueError:
+            return json_error(400, "bad_request", "查询参数 q 格式有误")
+    return None
+
+
+class ScopedRestApi(ModelRestApi, JsonApi):
+    """FAB's ModelRestApi closed where it is open by default (every ModelRestApi derives from this):
+
+    - ``_info`` describes add/edit fields only for the routes the API serves (a GET-only API
+      listed every org and unit of the city as relation choices), and a served relation field
+      must declare its (scoped) choices in ``add_query_rel_fields`` / ``edit_query_rel_fields``;
+    - ``q`` filters obey views/base/filters.py (search columns only, masked columns exact);
+    - refusals are Chinese JSON (JsonApi); a Chinese reason of ours is passed on as the message.
+    """
+
+    def _init_properties(self) -> None:
+        super()._init_properties()
+        # (FAB's _info calls its own merge functions, not overrides: empty the columns instead)
+        if not self.serves("post"):
+            self.add_columns = []
+        if not self.serves("put"):
+            self.edit_columns = []
+        for method, columns, rel_fields in (("post", self.add_columns, self.add_query_rel_fields),
+                                            ("put", self.edit_columns, self.edit_query_rel_fields)):
+            unscoped = [c for c in columns if self.datamodel.is_relation(c) and c not in rel_fields]
+            if self.serves(method) and unscoped:
+                raise TypeError(f"{type(self).__name__}: scope the choices of {unscoped} "
+                                f"({'add' if method == 'post' else 'edit'}_query_rel_fields)")
+        self._filters.guard(self.class_permission_name, self.label_columns)
+
+    def serves(self, method: str) -> bool:
+        included = self.include_route_methods is None or method in self.include_route_methods
+        return included and method not in (self.exclude_route_methods or set())
+
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.before_request(_refuse_malformed_rison)
+        return blueprint
+
+    def response_400(self, message=None):
+        if isinstance(message, str) and re.search(r"[\u4e00-\u9fff]", message):
+            return json_error(400, "bad_request", message)
+        return http_error(400)
+
+
+class MemberApi(ScopedRestApi):
     """会员 (read-only) for administrators' integrations: scoped, masked."""
 
     resource_name = "member"
@@ -106,7 +165,9 @@ class MemberApi(ModelRestApi):
     include_route_methods = {"get", "get_list", "info"}
     base_filters = [["org_id", FilterInScope, ScopeArgs()]]
     list_columns = show_columns = _MEMBER_COLUMNS
-    search_columns = ["name", "member_no", "status", "cert_status"]
+    search_columns = ["name", "member_no", "id_number", "status", "cert_status"]  # id_number: exact only
+    label_columns = {**MEMBER_LABELS, "id": "ID", "org.name": MEMBER_LABELS["org"], "unit.name": MEMBER_LABELS["unit"]}
+    list_title = show_title = add_title = edit_title = "会员"
     order_columns = ["id", "name", "member_no"]
     base_order = ("id", "desc")
     page_size = 20

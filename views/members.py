@@ -55,7 +55,7 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
     list_title = show_title = add_title = edit_title = _l("Members")
     list_columns = ["member_no", "name", "gender_label", "id_number_masked", "phone_masked", "unit", "org",
                     "status_label", "cert_status_label"]
-    search_columns = ["name", "member_no", "unit", "org", "status", "cert_status", "migrant_worker"]
+    search_columns = ["name", "member_no", "id_number", "unit", "org", "status", "cert_status", "migrant_worker"]
     add_columns = ["name", "id_type", "id_number", "gender", "birth_date", "phone", "migrant_worker", "position",
                    "join_date", "org", "unit", "status", "remark"]
     edit_columns = ["name", "gender", "birth_date", "phone", "migrant_worker", "position", "join_date", "unit",

@@ -64,9 +64,11 @@ def pick_datetime(page, name: str, when) -> None:
     page.locator("body").click(position={"x": 5, "y": 300})  # outside the calendar: it closes
 
 
-def choose_in_lookup(page, select_css: str, typed: str, option_text: str) -> None:
-    """A search-as-you-type select (select2): open it, type, click the offered row."""
-    page.locator(f"{select_css} + .select2 .select2-selection").click()
+def choose_in_lookup(page, select: str, typed: str, option_text: str) -> None:
+    """A search-as-you-type select (select2, views/lookup.py): open it, type, click the offered row.
+    ``select`` is a CSS selector or the select's name."""
+    css = select if select[:1] in "#.[" or " " in select or "[" in select else f"select[name={select}]"
+    page.locator(f"{css} + .select2 .select2-selection").click()
     search = page.locator(".select2-container--open .select2-search__field")
     search.type(typed)
     page.locator(".select2-results__option", has_text=option_text).first.click()
@@ -80,3 +82,10 @@ def confirm_flow_step(page, label: str, reason: str = "") -> None:
         page.fill("#flow-form textarea[name=reason]", reason)
     page.click("#flow-form button[type=submit]")
     page.wait_for_load_state()
+
+
+def choose_in_select2(page, name: str, option_text: str) -> None:
+    """Pick an option of a select2 list (FAB's relation fields) by clicking it, as a user would."""
+    page.click(f"select[name={name}] + .select2-container")
+    page.click(f".select2-results__option:has-text('{option_text}')")
+    page.mouse.click(5, 300)  # a multiple select2 stays open after a choice: click beside it

@@ -1,5 +1,6 @@
 """One import through a real Celery worker with Redis as the broker (CI has Redis on 6379)."""
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -32,7 +33,8 @@ def test_import_runs_in_a_real_worker_over_redis(app, db_url, ctx, tmp_path):
 
     redis.Redis.from_url(BROKER).flushdb()
     env = {**os.environ, "DATABASE_URL": db_url, "CELERY_BROKER_URL": BROKER, "CELERY_RESULT_BACKEND": BROKER,
-           "FILE_DIR": conftest.FILE_DIR, "APP_ENV": "testing", "RATELIMIT_ENABLED": "0"}
+           "FILE_DIR": conftest.FILE_DIR, "APP_ENV": "testing", "RATELIMIT_ENABLED": "0",
+           "SECRET_KEY": secrets.token_urlsafe(48)}
     worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo",
                                "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

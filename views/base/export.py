@@ -26,8 +26,9 @@ class ExportMixin:
 
     # --- export: the filtered list, masked, streamed --------------------------------
     def request_filters(self):
-        """The scope's base filters joined with the list filters of this request."""
-        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        """The scope's base filters joined with the list filters of this request (the list's own
+        rules: declared search columns only, masked columns exact — views/base/filters.py)."""
+        get_filter_args(self._filters)
         return self._filters.get_joined_filters(self._base_filters)
 
     def export_query(self):

@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context
-from flask_appbuilder.models.sqla.filters import FilterStartsWith, SQLAFilterConverter, get_field_setup_query
+from flask_appbuilder.models.sqla.filters import (
+    FilterEqual,
+    FilterNotEqual,
+    FilterStartsWith,
+    SQLAFilterConverter,
+    get_field_setup_query,
+)
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+
+from .filters import GuardedFilters, masked_filters
 
 
 class FilterStartsWithLike(FilterStartsWith):
@@ -20,11 +28,36 @@ class FilterStartsWithLike(FilterStartsWith):
         return query.filter(field.like(pattern, escape="/"))
 
 
+def _as_bool(value) -> bool:
+    return str(value).strip().lower() in ("y", "yes", "true", "1", "on")
+
+
+class FilterBoolEqual(FilterEqual):
+    """是/否: FAB compares a boolean column with the raw text unless it is "y" (a 500 on PostgreSQL)."""
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(field.is_(_as_bool(value)))
+
+
+class FilterBoolNotEqual(FilterNotEqual):
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(field.is_not(_as_bool(value)))
+
+
+_REPLACED = {FilterStartsWith: FilterStartsWithLike}
+_BOOLEAN = {FilterEqual: FilterBoolEqual, FilterNotEqual: FilterBoolNotEqual}
+
+
 class _Converter(SQLAFilterConverter):
     conversion_table = tuple(
-        (test, [FilterStartsWithLike if f is FilterStartsWith else f for f in filters])
+        (test, [(_BOOLEAN if test == "is_boolean" else _REPLACED).get(f, f) for f in filters])
         for test, filters in SQLAFilterConverter.conversion_table
     )
+
+    def convert(self, col_name):
+        return masked_filters(self.datamodel, col_name) or super().convert(col_name)
 
 
 class ScopedInterface(SQLAInterface):
@@ -40,6 +73,11 @@ class ScopedInterface(SQLAInterface):
 
     def __init__(self, obj, session=None):
         super().__init__(obj, session or db.session)
+
+    def get_filters(self, search_columns=None, search_filters=None) -> GuardedFilters:
+        """Request filters obey views/base/filters.py (search columns only, masked columns exact)."""
+        return GuardedFilters(self.filter_converter_class, self, search_columns=search_columns or [],
+                              search_filters=search_filters)
 
     def _pk_query(self, filters, order_column="", order_direction="", page=None, page_size=None):
         query = self.session.query(getattr(self.obj, self.get_pk_name()))

@@ -14,14 +14,14 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.baseviews import expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
 
 from app.extensions import db
-from app.security import FilterInScope, ScopeArgs, current_user, org_scope_clause
+from app.routing import parse_id
+from app.security import FilterInScope, ScopeArgs, current_user
 from app.services.errors import DomainError
 from models.base import as_local_naive
 
-from ..lookup import LookupField
+from ..lookup import LookupField, scoped_lookup
 from .datetime import use_datetime_pickers
 from .display import display_value
 from .export import ExportMixin
@@ -74,6 +74,7 @@ class ScopedModelView(ExportMixin, ModelView):
         for form in (self.add_form, self.edit_form):
             use_datetime_pickers(form)
         use_datetime_pickers(self.search_form, with_assets=False)
+        self._filters.guard(self.class_permission_name, self.label_columns)
 
     @expose("/lookup/<column>")
     @has_access
@@ -81,22 +82,13 @@ class ScopedModelView(ExportMixin, ModelView):
         """JSON ``[{id, text}]`` of related rows in scope matching ``q`` (or the one ``id``)."""
         if column not in self.lookup_columns:
             abort(404)
-        model, org_column, conditions = self.lookup_columns[column]
-        stmt = select(model.id, model.name).where(org_scope_clause(getattr(model, org_column), current_user()),
-                                                  *conditions)
-        if request.args.get("id", "").isdigit():
-            stmt = stmt.where(model.id == int(request.args["id"]))
-        elif request.args.get("q"):
-            stmt = stmt.where(model.name.contains(request.args["q"].strip(), autoescape=True))
-        rows = db.session.execute(stmt.order_by(model.name).limit(30)).all()
-        return jsonify([{"id": str(r.id), "text": r.name} for r in rows])
+        return jsonify(scoped_lookup(*self.lookup_columns[column]).search(request.args))
 
     # --- rows ------------------------------------------------------------------
     def scoped_item(self, pk):
-        """The row ``pk`` if it lies in scope, else 404 (also for an id no integer column can hold)."""
-        if not str(pk).isdigit() or int(pk) >= 2**31:
-            abort(404)
-        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+        """The row ``pk`` if it lies in scope, else 404."""
+        pk = parse_id(pk)
+        item = self.datamodel.get(pk, self._base_filters) if pk is not None else None
         if item is None:
             abort(404)
         return item
