@@ -76,23 +76,25 @@ def _declared_label(view, column: str) -> str | None:
     return None
 
 
-def _any_label(column: str) -> str:
-    """A column's label in the first view that names it (list filters of an export)."""
-    for view in current_app.appbuilder.baseviews:
+def _any_label(column: str, view_name: str | None = None) -> str:
+    """A column's label in the exported list's own view, else in the first view that names it."""
+    views = current_app.appbuilder.baseviews
+    own = [v for v in views if view_name and v.class_permission_name == view_name]
+    for view in own + views:
         label = _declared_label(view, column)
         if label:
             return label
     return column
 
 
-def filters_text(args: dict) -> str:
+def filters_text(args: dict, view_name: str | None = None) -> str:
     """An export's list filters (``{"_flt_0_name": ["张"]}``) as ``姓名：张``; paging and sorting left out."""
     parts = []
     for key, values in args.items():
         match = re.fullmatch(r"_flt_\d+_(\w+)", key)
         if match:
             shown = "、".join(str(v) for v in values) if isinstance(values, list) else str(values)
-            parts.append(f"{_any_label(match.group(1))}：{shown}")
+            parts.append(f"{_any_label(match.group(1), view_name)}：{shown}")
     return "，".join(parts) or "无"
 
 
@@ -143,8 +145,10 @@ def detail_text(target_type, detail) -> str:
     for key, value in data.items():
         if key == "field" and isinstance(value, str):
             value = field_label(target_type, value)
+        if key == "view":
+            continue  # names the list whose labels the filters read with
         if key == "filters" and isinstance(value, dict):
-            value = filters_text(value)
+            value = filters_text(value, data.get("view"))
         if isinstance(value, list) and len(value) == 2 and key not in DETAIL_LABELS:
             old, new = (value_text(target_type, key, v) for v in value)
             parts.append(f"{field_label(target_type, key)}：{old or '（空）'} → {new or '（空）'}")

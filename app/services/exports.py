@@ -53,10 +53,12 @@ def download_name(title: str) -> str:
     return f"{title}_{datetime.now(DISPLAY_TZ):%Y%m%d_%H%M}.xlsx"
 
 
-def audit_export(session, *, actor, title: str, count: int, args: dict) -> None:
-    """Every export leaves an audit row: who, what list, how many rows, which filters."""
+def audit_export(session, *, actor, title: str, count: int, args: dict, view: str | None = None) -> None:
+    """Every export leaves an audit row: who, what list (``view``: the list's permission name, so the
+    filters read with that list's labels), how many rows, which filters."""
+    detail = {"filters": args, "rows": count, **({"view": view} if view else {})}
     audit.record_now(session, AuditEvent.EXPORT, actor=actor, target_type="export",
-                     summary=f"导出「{title}」{count} 行", detail={"filters": args, "rows": count})
+                     summary=f"导出「{title}」{count} 行", detail=detail)
 
 
 def create_export_job(session, *, actor, view_name: str, title: str, args: dict) -> DataJob:
@@ -98,7 +100,8 @@ def run_export(job_id: int) -> DataJob | None:
                 name = store().put("exports", path)
         job.result_name, job.processed_rows, job.ok_rows = name, count, count
         job.total_rows, job.status = count, JobStatus.SUCCEEDED
-        audit_export(db.session, actor=actor, title=str(view.list_title), count=count, args=job.params["args"])
+        audit_export(db.session, actor=actor, title=str(view.list_title), count=count, args=job.params["args"],
+                     view=job.params["view"])
     except Exception as err:
         current_app.logger.exception("export job %s failed", job_id)
         job.status, job.message = JobStatus.FAILED, f"导出失败：{type(err).__name__}"

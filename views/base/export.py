@@ -61,5 +61,5 @@ class ExportMixin:
         with store().scratch(".xlsx") as path:
             count = exports.write_export(path, title, self.export_fields, exports.stream_tuples(query))
             exports.audit_export(db.session, actor=current_user(), title=title, count=count,
-                                 args=request.args.to_dict(flat=False))
+                                 args=request.args.to_dict(flat=False), view=self.class_permission_name)
             return send_xlsx_once(path, title)
