@@ -194,7 +194,7 @@ def test_cached_figures_are_per_scope(client_as, ctx):
 def test_a_card_on_a_column_the_list_no_longer_filters_is_left_out(client_as, monkeypatch):
     from views import home
 
-    broken = home.Card("broken", "坏卡片", home.ListLink("MemberView", [("id_number", FilterEqual, "1")]))
+    broken = home.Card("broken", "坏卡片", home.ListLink("MemberView", [("remark", FilterEqual, "1")]))
     monkeypatch.setattr(home, "overview_cards", lambda kind: [broken])
     response = client_as("county_admin").get("/")
     assert response.status_code == 200 and "card-broken" not in response.get_data(as_text=True)

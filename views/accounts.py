@@ -67,7 +67,12 @@ class AccountView(BaseView):
                 db.session.rollback()
                 flash(err.message, "danger")
             else:
-                flash("密码已修改", "success")
+                from flask import session
+
+                from views.users import SESSION_EPOCH
+
+                session[SESSION_EPOCH] = user.session_epoch  # this session goes on; every other one has ended
+                flash("密码已修改，该账户在其他设备上的登录已全部失效", "success")
                 return redirect(self.appbuilder.get_url_for_index)
         return self.render_template("union/account_password.html", title="修改密码",
                                     forced=getattr(user, "must_change_password", False))

@@ -236,7 +236,7 @@ class MemberRegistrationApi(JsonApi):
     """用户注册 in the member app (public: no account yet; the phone proven by an SMS code, rate-limited)."""
 
     resource_name = "register"
-    openapi_spec_tag = "Member self-service"
+    openapi_spec_tag = "会员自助服务"
 
     def _public(self, call):
         try:

@@ -21,13 +21,12 @@ from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from app.extensions import db
 from app.routing import parse_id
-from app.services import audit, duties
+from app.services import accounts, audit, duties
 from app.services.errors import DomainError
 from models.audit import AuditEvent
 from models.members import Member
@@ -248,19 +247,6 @@ class ChangeMyPasswordForm(DynamicForm):
     password = _password_fields("新密码")["password"]
     conf_password = _password_fields("新密码")["conf_password"]
 
-    def validate_old_password(self, field):
-        user = db.session.get(AppUser, g.user.id)
-        if not check_password_hash(user.password or "", field.data or ""):
-            # guessing counts like failed logins: five in a row lock the account (and end its sessions)
-            from flask import current_app
-
-            current_app.appbuilder.sm.update_user_auth_stat(user, success=False)
-            raise ValidationError("原密码不正确")
-
-    def validate_password(self, field):
-        if field.data and field.data == self.old_password.data:
-            raise ValidationError("新密码不能与原密码相同")
-
 
 class ChangeMyPasswordView(ResetMyPasswordView):
     """Everyone's own password: the old one first; every other session of the account ends."""
@@ -270,13 +256,20 @@ class ChangeMyPasswordView(ResetMyPasswordView):
     form_title = "修改密码"
 
     def form_post(self, form):
-        sm = self.appbuilder.sm
-        sm.reset_password(g.user.id, form.password.data)
+        """The one own-password rule (app/services/accounts.change_password): old password, policy, differs."""
         user = db.session.get(AppUser, g.user.id)
+        try:
+            accounts.change_password(db.session, user, old_password=form.old_password.data,
+                                     new_password=form.password.data, confirm=form.conf_password.data)
+        except DomainError as err:
+            db.session.rollback()
+            field = {"old_password": form.old_password, "confirm": form.conf_password}.get(err.field, form.password)
+            field.errors = [*field.errors, err.message]
+            return self.render_template(self.form_template, title=self.form_title,
+                                        widgets=self._get_edit_widget(form=form), appbuilder=self.appbuilder)
         session[SESSION_EPOCH] = user.session_epoch  # this session goes on; every other one has ended
-        audit.record_now(db.session, AuditEvent.PASSWORD_CHANGE, actor=user, target_type="ab_user",
-                         target_id=user.id, summary="修改本人密码")
         flash("密码已修改，该账户在其他设备上的登录已全部失效", "success")
+        return None
 
 
 class AdminResetPasswordForm(DynamicForm):

@@ -111,15 +111,25 @@ def change_password(session: Session, user: AppUser, *, old_password: str, new_p
     from werkzeug.security import check_password_hash
 
     if not check_password_hash(user.password or "", old_password or ""):
+        _count_failed_attempt(user)
         raise DomainError("原密码不正确", code="wrong_password", field="old_password")
     _check_new(new_password, confirm)
     if check_password_hash(user.password, new_password):
         raise DomainError("新密码不能与原密码相同", code="same_password", field="password")
     _set_password(user, new_password)
     user.must_change_password = False
-    audit.record(session, AuditEvent.ACTION, actor=user, target_type="ab_user", target_id=user.id,
-                 summary="修改密码")
+    audit.record(session, AuditEvent.PASSWORD_CHANGE, actor=user, target_type="ab_user", target_id=user.id,
+                 summary="修改本人密码")
     session.commit()
+
+
+def _count_failed_attempt(user: AppUser) -> None:
+    """A wrong old password counts like a failed login: five in a row lock the account (and end its
+    sessions), so the change form is no way round the login's lockout."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        current_app.appbuilder.sm.update_user_auth_stat(user, success=False)
 
 
 def _check_new(new_password: str, confirm: str) -> None:

@@ -43,6 +43,15 @@ class SheetSpec:
     instructions: Sequence[str] = field(default_factory=list)
 
 
+_SHEET_NAME_FORBIDDEN = str.maketrans({c: "－" for c in "[]:*?/\\"})
+
+
+def sheet_name(title: str) -> str:
+    """A worksheet name Excel accepts: at most 31 characters, none of ``[]:*?/\\`` (a list title such as
+    「注册/审核」 reads 「注册－审核」), never blank."""
+    return (str(title).translate(_SHEET_NAME_FORBIDDEN).strip("'")[:31]) or "Sheet1"
+
+
 def header_title(column: Column) -> str:
     return f"*{column.title}" if column.required else column.title
 
@@ -51,7 +60,7 @@ def write_template(spec: SheetSpec, rows: int = 5000) -> bytes:
     """The download template: marked header, text columns, dropdowns, an instructions sheet."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet(spec.title)
+    sheet = book.add_worksheet(sheet_name(spec.title))
     required = book.add_format({"bold": True, "bg_color": "#F8CBAD", "border": 1})
     optional = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     as_text = book.add_format({"num_format": "@"})
@@ -87,7 +96,7 @@ class StreamingSheet:
     def __init__(self, path, title: str, headers: Sequence[str]):
         self.book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
                                                     "strings_to_formulas": False, "strings_to_urls": False})
-        self.sheet = self.book.add_worksheet(title[:31])
+        self.sheet = self.book.add_worksheet(sheet_name(title))
         self.header = self.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         self.error = self.book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.date = self.book.add_format({"num_format": "yyyy-mm-dd"})

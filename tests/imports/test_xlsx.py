@@ -115,3 +115,15 @@ def test_member_template_has_marks_dropdowns_text_columns_and_instructions(tmp_p
     assert 'formatCode="@"' in styles or 'numFmtId="49"' in styles
     instructions = " ".join(str(c) for r in book.get_sheet_by_index(1).to_python() for c in r)
     assert "必填" in instructions and "证件号码" in instructions
+
+
+def test_sheet_names_excel_refuses_are_made_acceptable(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    from app.xlsx.writer import StreamingSheet, sheet_name
+
+    assert sheet_name("注册/审核") == "注册－审核" and len(sheet_name("长" * 40)) == 31
+    sheet = StreamingSheet(tmp_path / "x.xlsx", "注册/审核[1]:*?", ["a"])
+    sheet.write(["b"])
+    sheet.close()
+    assert CalamineWorkbook.from_path(str(tmp_path / "x.xlsx")).sheet_names == ["注册－审核－1－－－－"]
