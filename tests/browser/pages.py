@@ -30,3 +30,9 @@ def assert_clean(page) -> None:
     text = page.locator("body").inner_text()
     found = ENGLISH_OR_RAW.findall(text)
     assert not found, found
+
+
+def submit(page, selector: str) -> None:
+    """Click a button that posts a form and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.click(selector)
