@@ -8,8 +8,8 @@ from .api import MeApi, MemberApi
 from .audit import AuditLogView
 from .imports import DataJobView
 from .members import MemberView
-from .mutual_aid import register_mutual_aid_views
 from .merchant_api import MerchantVoucherApi
+from .mutual_aid import register_mutual_aid_views
 from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView
 from .voucher_api import MemberVoucherApi

@@ -3,6 +3,7 @@ code, the office approves, the unit logs in with the one-time password and must 
 with a person-list upload and submits, the office passes 初审, the unit enters its invoice, finance
 confirms the payment, the unit confirms the list and prints the letter (a PDF with its name)."""
 import io
+from pathlib import Path
 
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -145,7 +146,7 @@ def test_a_unit_registers_enrolls_and_prints_its_letter(live_server, page, ctx, 
     shot(page, "letter")
     with page.expect_download() as info:
         page.click("#print-letter")
-    pdf = info.value.path().read_bytes() if hasattr(info.value.path(), "read_bytes") else open(info.value.path(), "rb").read()
+    pdf = Path(info.value.path()).read_bytes()
     text = "".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().replace("\x00", "").split())
     assert "浏览器互助旅程科技有限公司" in text and "陆佰捌拾元整" in text and fields["uscc"] in text
     page.goto(f"{live_server}/letters/?tab=printed")
