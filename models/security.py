@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, false
 from sqlalchemy.orm import relationship
 
 from .base import UTCDateTime
@@ -22,4 +22,4 @@ class AppUser(User):
     member_unit = relationship("MemberUnit")
     mobile = Column(String(11), nullable=True)  # one-time passwords and reset codes go here
     # a provisioned account's one-time password must be changed before anything else (I-9)
-    must_change_password = Column(Boolean, nullable=False, default=False)
+    must_change_password = Column(Boolean, nullable=False, default=False, server_default=false())
