@@ -10,8 +10,8 @@ from .audit import AuditLogView
 from .base.datetime import datetime_assets
 from .imports import DataJobView
 from .members import MemberView
-from .mutual_aid import register_mutual_aid_views
 from .merchant_api import MerchantVoucherApi
+from .mutual_aid import register_mutual_aid_views
 from .openapi import localize_api_tags
 from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView

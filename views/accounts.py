@@ -17,32 +17,16 @@ _ALLOWED_ENDPOINTS = {"AccountView.password", "AccountView.forgot_password", "Au
                       "static", "appbuilder.static", "SecurityApi.login", "SecurityApi.refresh"}
 
 
-def _request_user():
-    if login_user.is_authenticated:
-        return login_user
-    if request.path.startswith("/api/") and request.headers.get("Authorization", "").startswith("Bearer "):
-        from flask import current_app
-        from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
-
-        try:
-            verify_jwt_in_request(optional=True)
-            identity = get_jwt_identity()
-        except Exception:  # noqa: BLE001 - a bad token is answered by the endpoint itself
-            return None
-        return current_app.appbuilder.sm.get_user_by_id(identity) if identity else None
-    return None
-
-
 def enforce_password_change():
-    """before_request: an account with a one-time password reaches nothing but the change form
-    (pages redirect there; APIs answer 403 ``password_change_required``)."""
-    if request.endpoint in _ALLOWED_ENDPOINTS:
+    """before_request: a browser session on a one-time password reaches nothing but the change form
+    (pages redirect there; session-authenticated APIs answer 403 ``password_change_required``; JWT
+    requests are refused where the token's user is loaded, ``UnionSecurityManager.load_user_jwt``)."""
+    if request.endpoint in _ALLOWED_ENDPOINTS or not login_user.is_authenticated:
         return None
-    user = _request_user()
-    if user is None or not getattr(user, "must_change_password", False):
+    if not getattr(login_user, "must_change_password", False):
         return None
     if request.path.startswith("/api/"):
-        return json_error(403, "password_change_required", "首次登录须先修改初始密码，请登录网页端修改后再试")
+        return json_error(403, *accounts.PASSWORD_CHANGE_REQUIRED)
     flash("首次登录请先修改初始密码", "warning")
     return redirect(url_for("AccountView.password"))
 

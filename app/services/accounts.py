@@ -17,6 +17,8 @@ from models.audit import AuditEvent
 from models.security import AppUser
 from models.verification import CodePurpose
 
+# what an account still on its one-time password is told by the APIs (the pages redirect instead)
+PASSWORD_CHANGE_REQUIRED = ("password_change_required", "首次登录须先修改初始密码，请登录网页端修改后再试")
 _ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
 _SYMBOLS = "@#%+=?"
 

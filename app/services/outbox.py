@@ -167,7 +167,8 @@ def deliver_pending(session: Session, model=SmsMessage, *, limit: int = 200) -> 
         else:
             message.status, message.sent_at, message.last_error = OutboxStatus.SENT, utcnow(), None
             if model is SmsMessage and not getattr(gateway, "records_text", False):
-                message.text = _redacted(message)
+                message.text = _redacted(message)  # the provider has it: codes and passwords leave the table
+                message.params = {k: ("******" if k in SECRET_PARAMS else v) for k, v in (message.params or {}).items()}
             counts["sent"] += 1
         session.commit()
     return counts

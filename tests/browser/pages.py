@@ -89,3 +89,9 @@ def choose_in_select2(page, name: str, option_text: str) -> None:
     page.click(f"select[name={name}] + .select2-container")
     page.click(f".select2-results__option:has-text('{option_text}')")
     page.mouse.click(5, 300)  # a multiple select2 stays open after a choice: click beside it
+
+
+def submit(page, selector: str) -> None:
+    """Click a button that posts a form and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.click(selector)

@@ -79,7 +79,7 @@ def test_real_gateway_receives_the_text_and_the_secret_is_hidden_afterwards(ctx,
     outbox.deliver_pending(ctx, SmsMessage)
     assert SENT == [("13800000003", message.text.replace("******", "654321"))]
     ctx.refresh(message)
-    assert "654321" not in message.text and "******" in message.text
+    assert "654321" not in message.text and "******" in message.text and message.params["code"] == "******"
 
 
 def test_a_second_run_sends_nothing_twice(ctx, gateway):

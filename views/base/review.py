@@ -52,7 +52,8 @@ class ReviewFlowMixin:
         refused = self._require_permission(f"can_{transition.permission}")
         if refused:
             return refused
-        pks = list(dict.fromkeys(request.values.getlist("pk")))  # the POST repeats the query's pk: once each
+        # the form repeats the query string's pks: each row once
+        pks = list(dict.fromkeys(request.values.getlist("pk")))
         items = [self.scoped_item(pk) for pk in pks]
         if not items:
             flash("请先勾选要操作的记录", "warning")

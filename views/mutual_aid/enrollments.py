@@ -102,7 +102,8 @@ class EnrollmentView(AttachmentsMixin, ReviewFlowMixin, ScopedModelView):
         is_unit = current_user().member_unit_id is not None
         editable = item.editable and self._can("edit") and is_unit
         context = {
-            "enrollment": item, "figures": figures, "editable": editable, "payable_now": svc.payable_of(db.session, item),
+            "enrollment": item, "figures": figures, "editable": editable,
+            "payable_now": svc.payable_of(db.session, item),
             "jobs": persons.last_jobs(db.session, item), "files": attachments_of(db.session, item, svc.ENROLLMENT_FILE),
             "problems": svc.submission_problems(db.session, item) if item.editable else [],
             "trail": trail_of(db.session, Enrollment, item.id), "status_label": EnrollmentStatus.label_of,
@@ -245,7 +246,8 @@ class EnrollmentView(AttachmentsMixin, ReviewFlowMixin, ScopedModelView):
     def person_list(self, pk):
         """人员详情/修改: search, page, delete (while editable)."""
         item = self.scoped_item(pk)
-        q, line_id, page = request.args.get("q", "")[:40], _int(request.args.get("line")), _int(request.args.get("page"))
+        q, line_id = request.args.get("q", "")[:40], _int(request.args.get("line"))
+        page = _int(request.args.get("page"))
         stmt = persons.persons_query(item, line_id=line_id or None, q=q)
         total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
         rows = db.session.scalars(stmt.limit(PERSONS_PAGE).offset(page * PERSONS_PAGE)).all()
@@ -264,7 +266,8 @@ class EnrollmentView(AttachmentsMixin, ReviewFlowMixin, ScopedModelView):
             flash("请先勾选要删除的参保人", "warning")
         else:
             try:
-                flash(f"已删除 {svc.delete_persons(db.session, item.id, ids, actor=current_user())} 名参保人", "success")
+                done = svc.delete_persons(db.session, item.id, ids, actor=current_user())
+                flash(f"已删除 {done} 名参保人", "success")
             except DomainError as err:
                 db.session.rollback()
                 flash(err.message, "danger")

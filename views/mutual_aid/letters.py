@@ -52,7 +52,8 @@ class LetterView(BaseView):
                 .join(MemberUnit, MemberUnit.id == Enrollment.member_unit_id)
                 .where(enrollments.enrollment_scope(current_user()), ConfirmationLetter.printed.is_(tab == "printed")))
         if q:
-            stmt = stmt.where(MemberUnit.name.contains(q, autoescape=True) | Enrollment.number.contains(q, autoescape=True))
+            stmt = stmt.where(MemberUnit.name.contains(q, autoescape=True)
+                              | Enrollment.number.contains(q, autoescape=True))
         rows = db.session.execute(stmt.order_by(Enrollment.id.desc()).limit(200)).all()
         return self.render_template("union/mutual_aid/letters.html", title="确认书打印", tab=tab, rows=rows, q=q)
 

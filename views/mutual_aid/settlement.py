@@ -33,7 +33,8 @@ class SettlementView(BaseView):
 
     def _invoices(self, month: str):
         return db.session.execute(
-            select(InvoiceRequest, Enrollment, MemberUnit).join(Enrollment, Enrollment.id == InvoiceRequest.enrollment_id)
+            select(InvoiceRequest, Enrollment, MemberUnit)
+            .join(Enrollment, Enrollment.id == InvoiceRequest.enrollment_id)
             .join(MemberUnit, MemberUnit.id == Enrollment.member_unit_id)
             .where(InvoiceRequest.settlement_month == month, enrollment_scope(current_user()))
             .order_by(InvoiceRequest.id)).all()
