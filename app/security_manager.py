@@ -59,10 +59,19 @@ class UnionSecurityManager(SecurityManager):
         return user
 
     def load_user_jwt(self, _jwt_header, jwt_data):
-        """The API token's user, unless the account ended its sessions since the token was issued."""
+        """The API token's user, unless the account ended its sessions since the token was issued;
+        refused with a Chinese 403 while on a one-time password (I-9) — the user is loaded here
+        anyway, so neither check costs a query."""
         user = self._active_user(jwt_data.get("sub"))
         if user is None or jwt_data.get("epoch") != user.session_epoch:
             return None
+        if getattr(user, "must_change_password", False):
+            from flask import abort
+
+            from app.http_errors import json_error
+            from app.services.accounts import PASSWORD_CHANGE_REQUIRED
+
+            abort(json_error(403, *PASSWORD_CHANGE_REQUIRED))
         g.user = user
         return user
 
@@ -123,19 +132,6 @@ class UnionSecurityManager(SecurityManager):
     def get_user_by_id(self, pk):
         """The user with its roles in one query (every JWT request and session load asks)."""
         return self.session.get(self.user_model, int(pk), options=[joinedload(self.user_model.roles)])
-
-    def load_user_jwt(self, _jwt_header, jwt_data):
-        """The JWT's user, refused with a Chinese 403 while on a one-time password (I-9); the user is
-        loaded here anyway, so the check costs no query."""
-        user = super().load_user_jwt(_jwt_header, jwt_data)
-        if user is not None and getattr(user, "must_change_password", False):
-            from flask import abort
-
-            from app.http_errors import json_error
-            from app.services.accounts import PASSWORD_CHANGE_REQUIRED
-
-            abort(json_error(403, *PASSWORD_CHANGE_REQUIRED))
-        return user
 
     def get_user_roles(self, user):
         """Roles come from permissions.yaml assignments only: FAB's user groups are not used."""
