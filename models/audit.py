@@ -74,16 +74,16 @@ BEGIN
       RETURN NEW;
     END IF;
   END IF;
-  RAISE EXCEPTION '审计日志只能追加，不能修改或删除 (audit_log is append-only: % refused)', TG_OP
-    USING ERRCODE = 'insufficient_privilege';
+  RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+    MESSAGE = '审计日志只能追加，不能修改或删除 (audit_log is append-only: ' || TG_OP || ' refused)';
 END
 $$ LANGUAGE plpgsql
 """
 APPEND_ONLY_TRIGGERS = (
-    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
-    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
-    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
-    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+    ("CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+     "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"),
+    ("CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+     "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"),
 )
 for _statement in (APPEND_ONLY_FUNCTION, *APPEND_ONLY_TRIGGERS):
     event.listen(AuditLog.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))

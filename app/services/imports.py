@@ -27,7 +27,7 @@ from app.xlsx.safety import HostileFileError, check_xlsx
 from app.xlsx.writer import SheetSpec, StreamingSheet, header_title
 from models.audit import AuditEvent
 from models.base import utcnow
-from models.imports import TERMINAL, DataJob, JobDirection, JobError, JobStatus
+from models.imports import DataJob, JobDirection, JobError, JobStatus
 
 ROW_ERROR = "_row"  # a reason about the whole row rather than one cell
 

@@ -18,6 +18,21 @@ def ping() -> str:
     return "pong"
 
 
+@shared_task(name="app.connection_owner", acks_late=False, ignore_result=False)
+def connection_owner() -> dict:
+    """Diagnostics: this process's pid and the pid that opened its database connection (both
+    must be equal: a forked child never uses its parent's connection)."""
+    import os
+
+    from sqlalchemy import text
+
+    try:
+        name = db.session.scalar(text("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()"))
+        return {"pid": os.getpid(), "opened_by": int(name.rpartition(":")[2])}
+    finally:
+        db.session.remove()
+
+
 def _run_job(task, run, job_id: int, resume: str | None) -> None:
     from app.services import jobs
 
