@@ -122,7 +122,7 @@ class Worker:
         return (self.tmp / "worker.log").read_text(errors="replace")[-3000:]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def worker(redis_server, db_url, tmp_path_factory):
     running = Worker(db_url, redis_server.url, tmp_path_factory.mktemp("worker"))
     running.start()
@@ -130,7 +130,7 @@ def worker(redis_server, db_url, tmp_path_factory):
     running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def web_app(redis_server, db_url, app):
     """The web side: the suite's database, jobs sent to the private Redis (not run in-process)."""
     from app import create_app

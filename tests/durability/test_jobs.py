@@ -18,6 +18,14 @@ from tests.factories import MEMBER_HEADER, base_of, county, make_xlsx, member_ro
 ENGLISH = re.compile(r"[A-Za-z]{4,}")  # an exception name or English sentence on a page
 
 
+@pytest.fixture(autouse=True)
+def _quiet_queue(ctx):
+    """Jobs other tests left waiting are not this module's: the sweeper here sees only its own."""
+    ctx.execute(update(DataJob).where(DataJob.status.in_((JobStatus.PENDING, JobStatus.RUNNING)))
+                .values(status=JobStatus.FAILED, message="测试遗留"))
+    ctx.commit()
+
+
 class Crash(BaseException):
     """The process dies mid-import (nothing in the runner may catch it)."""
 

@@ -25,13 +25,12 @@ def fresh_url(db_url, tmp_path):
 def test_migrations_and_models_agree(fresh_url):
     import models
     from app import create_app
-    from app.cli import init_db
     from app.extensions import db
-    from app.schema import schema_differences
+    from app.schema import schema_differences, upgrade_schema
 
     app = create_app(_config(fresh_url))
     with app.app_context():
-        init_db()  # flask db upgrade + roles
+        upgrade_schema(app)  # flask db upgrade
         with db.engine.connect() as connection:
             differences = schema_differences(connection, models.Model.metadata)
             version = connection.scalar(text("SELECT version_num FROM alembic_version"))
