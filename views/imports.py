@@ -67,7 +67,7 @@ class DataJobView(ScopedModelView):
     def show_context(self, item):
         return {"job": item, "kinds": imports.REGISTRY}
 
-    @action("retry", "重新执行", "重新执行所选任务？已保存的数据不会重复导入。", "fa-repeat", single=False)
+    @action("retry", "重新执行", "重新执行所选任务？已保存的数据不会重复导入。", "fa-repeat")
     def retry(self, items):
         """重新执行: failed, interrupted or stuck jobs run again from where they stopped."""
         for job in as_list(items):
