@@ -10,6 +10,7 @@ less than ``FILE_MIN_FREE_MB`` free.
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import uuid
@@ -94,8 +95,18 @@ class FileStore:
         return name
 
     def put_bytes(self, kind: str, data: bytes, suffix: str) -> str:
+        """Store ``data`` under a new name.
+
+        Raises:
+            StorageFullError: the disk is (nearly) full; nothing is kept.
+        """
         with self.scratch(suffix) as path:
-            path.write_bytes(data)
+            try:
+                path.write_bytes(data)
+            except OSError as err:
+                if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                raise StorageFullError("服务器存储空间不足，文件未能保存，请联系系统管理员清理空间后重试") from None
             return self.put(kind, path)
 
     # --- reading ---------------------------------------------------------------------

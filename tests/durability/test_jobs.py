@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from xlsxwriter.exceptions import FileCreateError
 
 from app.services import exports, imports, jobs
@@ -176,3 +176,23 @@ def test_finished_job_is_not_run_again(ctx, tmp_path):
     imports.run_import(ctx, job.id)
     with pytest.raises(DomainError, match="无需重新执行"):
         jobs.retry_job(ctx, job.id, actor=None)
+
+
+def test_database_gone_when_the_job_ends_leaves_it_to_the_retry(ctx, tmp_path, monkeypatch):
+    """The failure cannot be recorded: the job stays with this try's lease, which the task's retry resumes."""
+    job, numbers = _job(ctx, tmp_path, n=6)
+    real, calls = imports._finish, []
+
+    def finish(*args):
+        if not calls:
+            calls.append(1)
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+        return real(*args)
+    monkeypatch.setattr(imports, "_finish", finish)
+    token = jobs.new_token()
+    with pytest.raises(OperationalError):
+        imports.run_import(ctx, job.id, token=token)
+    assert imports.run_import(ctx, job.id).status == JobStatus.RUNNING  # another delivery leaves it alone
+    job = imports.run_import(ctx, job.id, resume=token)  # the task's retry
+    assert (job.status, job.created_rows, job.attempts) == (JobStatus.SUCCEEDED, 6, 2)
+    assert _count(ctx, numbers) == 6
