@@ -121,7 +121,7 @@ def main(n: int = 100_000, files: int = 4) -> None:
             start = time.perf_counter()
             for job in submitted:
                 assert jobs.enqueue(db.session, job), "broker unreachable"
-            deadline = time.time() + int(os.environ.get("BENCH_TIMEOUT", 900))
+            deadline = time.time() + int(os.environ.get("BENCH_TIMEOUT", "900"))
             while time.time() < deadline:
                 db.session.expire_all()
                 states = db.session.scalars(select(DataJob.status).where(DataJob.id.in_(ids))).all()

@@ -104,7 +104,7 @@ def claim(session: Session, job_id: int, *, token: str | None = None, resume: st
         log.info("job %s is run by %s: this delivery leaves it", job_id, job.runner)
         return None
     if job.status == JobStatus.RUNNING and job.attempts >= current_app.config["JOB_MAX_ATTEMPTS"]:
-        give_up(session, job, "处理进程多次意外中止", "请把文件拆分为较小的文件后重新上传，或联系系统管理员")
+        give_up(session, job)
         return None
     token = token or new_token()
     claimed = session.execute(
@@ -140,10 +140,12 @@ def beat_now(lease: Lease) -> None:
         beat(connection, lease)
 
 
-def give_up(session: Session, job: DataJob, what: str, todo: str) -> None:
-    """End a job that cannot go on: 已中断 when rows were committed, else 执行失败."""
+def give_up(session: Session, job: DataJob) -> None:
+    """End a job whose runs keep dying (``JOB_MAX_ATTEMPTS``): 已中断 when rows were committed, else 执行失败."""
     job.status = JobStatus.INTERRUPTED if job.ok_rows else JobStatus.FAILED
-    job.message = fault_message(job, what, todo, resumable=True)
+    job.message = fault_message(job, f"处理进程 {job.attempts} 次意外中止",
+                                "可稍后点击「重新执行」从中断处继续；如仍中断，请把文件拆分为较小的文件后分别上传，或联系系统管理员",
+                                resumable=False)
     job.finished_at = utcnow()
     session.commit()
 
@@ -228,7 +230,7 @@ def sweep(session: Session, now: datetime | None = None) -> dict[str, int]:
         if not is_abandoned(job, now):
             continue
         if job.attempts >= cfg["JOB_MAX_ATTEMPTS"]:
-            give_up(session, job, "处理进程多次意外中止", "请把文件拆分为较小的文件后重新上传，或联系系统管理员")
+            give_up(session, job)
             counts["given_up"] += 1
         elif enqueue(session, job):
             counts["resumed"] += 1
