@@ -89,6 +89,8 @@ class Worker:
         self.process = None
 
     def start(self):
+        if getattr(self, "log", None) is not None:
+            self.log.close()
         self.log = open(self.tmp / "worker.log", "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=prefork", "-c", "2", "-B",

@@ -103,6 +103,21 @@ def test_child_killed_mid_import_resumes_with_exact_counts(worker, web_app, ctx,
     assert _pid(job) in {o["pid"] for o in owners} and all(o["opened_by"] == o["pid"] for o in owners), owners
 
 
+def test_whole_worker_killed_mid_import_resumes_when_it_starts_again(worker, web_app, ctx, tmp_path):
+    """Its message waits for Redis's visibility timeout (hours): the start-up sweep resumes the job at once."""
+    org = base_of(ctx, county(ctx), 2)
+    path, numbers = _file(tmp_path, "worker-killed.xlsx", org, 6000)
+    job_id = _submit(web_app, path)
+    wait_for(ctx, [job_id], worker, done=lambda j: j.processed_rows >= 1000)
+    os.killpg(worker.process.pid, signal.SIGKILL)
+    worker.process.wait(timeout=20)
+    worker.start()
+    job = wait_for(ctx, [job_id], worker, timeout=90)[0]
+    assert job.status == JobStatus.SUCCEEDED, job.message
+    assert (job.created_rows, job.updated_rows, job.processed_rows, job.attempts) == (6000, 0, 6000, 2)
+    assert _members(ctx, numbers, org) == 6000
+
+
 def test_upload_while_broker_is_down_runs_when_it_returns(worker, web_app, redis_server, ctx, tmp_path):
     from tests.conftest import login
 
