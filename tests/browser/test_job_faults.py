@@ -34,12 +34,19 @@ def test_clerk_continues_an_interrupted_import(live_server, page, ctx, tmp_path,
     page.wait_for_selector("#modal-confirm-ok", state="visible")
     assert "已保存的数据不会重复导入" in page.inner_text("#modal-confirm")
     page.screenshot(path="/tmp/h7-job-confirm.png", full_page=True)
-    with page.expect_navigation():
+    shown = f"{live_server}/datajobview/show/{job.id}"
+    with page.expect_response(lambda r: r.request.method == "GET" and r.url == shown):
         page.click("#modal-confirm-ok")
-    page.screenshot(path="/tmp/h7-job-retried.png", full_page=True)
-    assert "已重新提交" in " ".join(flashes(page, "success")) and page.inner_text("#job-status") == "执行成功"
+    page.wait_for_load_state("load")
+    assert "已重新提交" in " ".join(flashes(page, "success")), page.inner_text("body")[:600]
+    assert page.inner_text("#job-status") == "执行成功"
     assert_clean(page)
     page.screenshot(path="/tmp/h7-job-retried.png", full_page=True)
+    page.goto(f"{live_server}/datajobview/list/")
+    listed = page.locator("tr", has_text="中断的导入.xlsx").inner_text()
+    assert "执行成功" in listed and "已中断" not in listed
+    assert_clean(page)
+    page.screenshot(path="/tmp/h7-job-list.png", full_page=True)
     ctx.expire_all()
     assert ctx.get(DataJob, job.id).status == JobStatus.SUCCEEDED
     assert ctx.scalar(select(func.count(Member.id)).where(Member.id_number.in_([r[2] for r in rows]))) == 12
