@@ -1,6 +1,7 @@
 """python run.py → the seeded demo on http://127.0.0.1:5000 with a Celery worker.
 
-Idempotent: tables and roles are synced and the demo is seeded only once.
+Idempotent: the schema is upgraded (``flask db upgrade``), roles are synced and the demo is
+seeded only once.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def main() -> None:
     from seed.loader import seed_demo
 
     with app.app_context():
-        init_db()
+        init_db(demo=True)
         print(seed_demo(db.session), flush=True)
     worker = None
     if not app.config["CELERY_TASK_ALWAYS_EAGER"]:

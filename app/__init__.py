@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask
 from flask_appbuilder import AppBuilder
@@ -9,8 +10,17 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.config import apply_config, check_config, default_config
-from app.extensions import csrf, db
+from app.extensions import csrf, db, migrate
+from app.health import register_health
 from app.http_errors import register_http_errors
+from app.schema import MIGRATIONS_DIR
+
+
+@event.listens_for(Engine, "do_connect")
+def _name_the_connection(dialect, _record, _cargs, cparams):
+    # pg_stat_activity shows which process holds each connection (one per process, never shared)
+    if dialect.name == "postgresql":
+        cparams.setdefault("application_name", f"union:{os.getpid()}")
 
 
 @event.listens_for(Engine, "connect")
@@ -42,11 +52,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     app = Flask(__name__)
     app.config.update(settings)
+    if app.config["APP_ENV"] == "production":
+        from app.json_logs import install_json_logging
+
+        install_json_logging()
     for uri in (app.config["SQLALCHEMY_DATABASE_URI"], app.config["CELERY_BROKER_URL"]):
         _ensure_sqlite_dir(uri)
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
 
     db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     app.extensions["union_roles"] = load_roles(app.config["permissions_file"])
     appbuilder = AppBuilder(update_perms=False)  # permissions.yaml is synced by app.permissions
@@ -58,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     _limit_public_forms(app, appbuilder, PUBLIC_FORMS)
     register_http_errors(app, appbuilder.sm.jwt_manager)
     app.add_url_rule("/favicon.ico", "favicon", lambda: ("", 204))  # browsers ask on every page: not a 404
+    register_health(app)
     app.before_request(_refuse_nul_bytes)
     app.before_request(refuse_impossible_ids)
     app.before_request(repair_paging_args)

@@ -13,9 +13,10 @@ class JobStatus(LabeledEnum):
     SUCCEEDED = "succeeded", "执行成功"  # every row accepted (or the export is ready)
     PARTIAL = "partial", "部分成功"      # some rows accepted, the rest in the result file
     FAILED = "failed", "执行失败"        # nothing accepted, or the file could not be read
+    INTERRUPTED = "interrupted", "已中断"  # a fault stopped it after rows were committed: 重新执行 resumes
 
 
-TERMINAL = {JobStatus.SUCCEEDED, JobStatus.PARTIAL, JobStatus.FAILED}
+TERMINAL = {JobStatus.SUCCEEDED, JobStatus.PARTIAL, JobStatus.FAILED, JobStatus.INTERRUPTED}
 
 
 class JobDirection(LabeledEnum):
@@ -32,8 +33,8 @@ class DataJob(Model):
     kind = Column(String(40), nullable=False)
     kind_label = Column(String(40), nullable=False)
     file_name = Column(String(255), nullable=False)        # what the user uploaded / will download
-    stored_name = Column(String(64))                       # generated, never the upload's name
-    result_name = Column(String(64))                       # generated result / export file
+    stored_name = Column(String(64), info={"file_kinds": ("uploads",)})  # generated, never the upload's name
+    result_name = Column(String(64), info={"file_kinds": ("results", "exports")})  # result / export file
     status = Column(String(12), nullable=False, default=JobStatus.PENDING, index=True)
     total_rows = Column(Integer)                           # estimate from the sheet's dimension
     processed_rows = Column(Integer, nullable=False, default=0)  # data rows done: the resume point
@@ -51,6 +52,11 @@ class DataJob(Model):
     updated_at = Column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
     started_at = Column(UTCDateTime)
     finished_at = Column(UTCDateTime)
+    # durability (app/services/jobs.py): the outbox, the lease of the runner, its heartbeat
+    enqueued_at = Column(UTCDateTime)                      # handed to the broker; NULL: still to send
+    runner = Column(String(120))                           # "host:pid:token" of the process running it
+    heartbeat_at = Column(UTCDateTime)                     # committed by the runner with every batch
+    attempts = Column(Integer, nullable=False, default=0)  # runs claimed since the last 重新执行
 
     __table_args__ = (Index("ix_data_job_org_created", "org_id", "created_at"),)
 
@@ -67,7 +73,7 @@ class DataJob(Model):
 
     @property
     def percent(self) -> int:
-        if self.status in TERMINAL:
+        if self.status in TERMINAL and self.status != JobStatus.INTERRUPTED:
             return 100
         if not self.total_rows:
             return 0
@@ -85,3 +91,11 @@ class JobError(Model):
     reasons = Column(JSON, nullable=False)       # {column key: Chinese reason}
 
     __table_args__ = (Index("ix_data_job_error_job_row", "job_id", "row_no", unique=True),)
+
+
+class WorkerHeartbeat(Model):
+    """A Celery worker's sign of life, refreshed every WORKER_HEARTBEAT_SECONDS (read by /healthz)."""
+
+    __tablename__ = "worker_heartbeat"
+    name = Column(String(200), primary_key=True)  # the worker's node name (celery@host)
+    seen_at = Column(UTCDateTime, nullable=False)

@@ -73,7 +73,7 @@ def app(db_url):
     application = create_app(_config(db_url))
     application.test_client_class = IsolatedClient
     with application.app_context():
-        init_db()
+        init_db(from_models=True)  # the migrations are checked against the models in tests/durability
         seed_demo(db.session, members=TEST_MEMBERS)
     return application
 

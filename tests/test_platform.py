@@ -42,7 +42,7 @@ def test_second_start_changes_nothing(ctx):
     from app.cli import init_db
 
     before = [ctx.scalar(select(func.count(m.id))) for m in (Org, Unit, Member)]
-    assert init_db() == {"added": 0, "removed": 0}
+    assert init_db(from_models=True) == {"added": 0, "removed": 0}
     assert seed_demo(ctx) == "demo data already present: skipped"
     assert [ctx.scalar(select(func.count(m.id))) for m in (Org, Unit, Member)] == before
     assert current_app.appbuilder.sm.find_user(username="county_admin") is not None

@@ -15,28 +15,28 @@ from flask import (
     url_for,
 )
 from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.security import current_user
-from app.services import imports
+from app.services import imports, jobs
 from app.services.errors import DomainError
 from app.storage import store
-from app.tasks import run_import
 from app.xlsx.writer import write_template
 from models.base import DISPLAY_TZ
 from models.imports import DataJob
 
-from .base import XLSX, ScopedInterface, ScopedModelView
+from .base import XLSX, ScopedInterface, ScopedModelView, as_list, flash_enqueued
 
 
 class DataJobView(ScopedModelView):
     """采集任务: imports (and large exports) of the user's scope."""
 
     datamodel = ScopedInterface(DataJob)
-    base_permissions = ["can_list", "can_show", "can_import"]
+    base_permissions = ["can_list", "can_show", "can_import", "can_retry"]
     method_permission_name = {"upload": "import", "template": "import", "download_file": "show",
-                              "progress": "show"}
+                              "progress": "show", "retry": "retry"}
     list_title = show_title = _l("Data jobs")
     list_columns = ["file_name", "direction_label", "kind_label", "status_label", "processed_rows", "ok_rows",
                     "error_rows", "submitted_by", "created_at", "updated_at"]
@@ -67,6 +67,19 @@ class DataJobView(ScopedModelView):
     def show_context(self, item):
         return {"job": item, "kinds": imports.REGISTRY}
 
+    @action("retry", "重新执行", "重新执行所选任务？已保存的数据不会重复导入。", "fa-repeat")
+    def retry(self, items):
+        """重新执行: failed, interrupted or stuck jobs run again from where they stopped."""
+        for job in as_list(items):
+            try:
+                jobs.retry_job(db.session, job.id, actor=current_user())
+            except DomainError as err:
+                db.session.rollback()
+                flash(f"「{job.file_name}」：{err.message}", "warning")
+            else:
+                flash_enqueued(job, f"已重新提交「{job.file_name}」，正在后台处理")
+        return redirect(url_for(".show", pk=as_list(items)[0].id) if len(as_list(items)) == 1 else url_for(".list"))
+
     @expose("/upload", methods=["GET", "POST"])
     @has_access
     def upload(self):
@@ -83,8 +96,7 @@ class DataJobView(ScopedModelView):
                 except DomainError as err:
                     flash(err.message, "danger")
                 else:
-                    run_import.delay(job.id)  # after the commit in submit_import
-                    flash(f"已提交采集任务「{job.file_name}」，正在后台处理", "success")
+                    flash_enqueued(job, f"已提交采集任务「{job.file_name}」，正在后台处理")
                     return redirect(url_for(".show", pk=job.id))
         return self.render_template("union/upload.html", title=f"{kind.label} - 批量导入", kind=kind,
                                     max_mb=current_app.config["IMPORT_MAX_BYTES"] // 1048576)

@@ -15,12 +15,12 @@ from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.services import audit
+from app.services import audit, jobs
 from app.storage import store
 from app.xlsx.writer import StreamingSheet
 from models.audit import AuditEvent
 from models.base import DISPLAY_TZ, utcnow
-from models.imports import TERMINAL, DataJob, JobDirection, JobStatus
+from models.imports import DataJob, JobDirection, JobStatus
 
 BATCH = 5000
 
@@ -62,7 +62,7 @@ def audit_export(session, *, actor, title: str, count: int, args: dict, view: st
 
 
 def create_export_job(session, *, actor, view_name: str, title: str, args: dict) -> DataJob:
-    """An export too large for one request: a job the worker runs (queue it after this commit)."""
+    """An export too large for one request: a job the worker runs (``jobs.enqueue`` it after this commit)."""
     job = DataJob(direction=JobDirection.EXPORT, kind=f"export:{view_name}", kind_label=f"{title}导出",
                   file_name=download_name(title), status=JobStatus.PENDING, params={"view": view_name, "args": args},
                   org_id=getattr(actor, "org_id", None), submitted_by_id=getattr(actor, "id", None))
@@ -71,23 +71,34 @@ def create_export_job(session, *, actor, view_name: str, title: str, args: dict)
     return job
 
 
-def run_export(job_id: int) -> DataJob | None:
+def run_export(job_id: int, *, token: str | None = None, resume: str | None = None) -> DataJob | None:
     """Run an export job: rebuild the list request it came from (as its submitter), stream
-    the rows into a file, commit progress on a separate session. Safe to run twice."""
+    the rows into a file, commit progress on a separate session. Safe to run twice; a fault
+    ends it 执行失败 with a Chinese reason (nothing half-written is kept).
+
+    Raises:
+        jobs.TRANSIENT_DB_ERRORS: the database went away; the task retries.
+    """
     progress = Session(bind=db.engine, expire_on_commit=False)
-    job = progress.get(DataJob, job_id)
-    if job is None or job.status in TERMINAL:
+    try:
+        return _run_export(progress, job_id, token, resume)
+    finally:
         progress.close()
+
+
+def _run_export(progress: Session, job_id: int, token, resume) -> DataJob | None:
+    lease = jobs.claim(progress, job_id, token=token, resume=resume)
+    job = progress.get(DataJob, job_id)
+    if lease is None:
         return job
     view = next(v for v in current_app.appbuilder.baseviews if v.class_permission_name == job.params["view"])
     actor = db.session.get(type(job.submitted_by), job.submitted_by_id) if job.submitted_by_id else None
-    job.status, job.started_at = JobStatus.RUNNING, utcnow()
-    progress.commit()
 
     def counted(rows):
         for n, row in enumerate(rows, 1):
             if n % 50_000 == 0:
                 job.processed_rows = n
+                jobs.beat(progress, lease)
                 progress.commit()
             yield row
 
@@ -102,10 +113,24 @@ def run_export(job_id: int) -> DataJob | None:
         job.total_rows, job.status = count, JobStatus.SUCCEEDED
         audit_export(db.session, actor=actor, title=str(view.list_title), count=count, args=job.params["args"],
                      view=job.params["view"])
+    except jobs.LeaseLostError:
+        progress.rollback()
+        return job
+    except jobs.TRANSIENT_DB_ERRORS:
+        progress.rollback()
+        db.session.rollback()
+        raise
     except Exception as err:
+        progress.rollback()
+        db.session.rollback()
         current_app.logger.exception("export job %s failed", job_id)
-        job.status, job.message = JobStatus.FAILED, f"导出失败：{type(err).__name__}"
+        what, todo = jobs.describe_fault(err)
+        job.status, job.message = JobStatus.FAILED, jobs.fault_message(job, what, todo, resumable=True)
     job.finished_at = utcnow()
+    try:
+        jobs.beat(progress, lease)
+    except jobs.LeaseLostError:
+        progress.rollback()
+        return job
     progress.commit()
-    progress.close()
     return job

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.forked import forked
-from app.services import audit
+from app.services import audit, jobs
 from app.services.errors import DomainError, NotFoundError
 from app.storage import store
 from app.xlsx.cells import text
@@ -27,7 +27,7 @@ from app.xlsx.safety import HostileFileError, check_xlsx
 from app.xlsx.writer import SheetSpec, StreamingSheet, header_title
 from models.audit import AuditEvent
 from models.base import utcnow
-from models.imports import TERMINAL, DataJob, JobDirection, JobError, JobStatus
+from models.imports import DataJob, JobDirection, JobError, JobStatus
 
 ROW_ERROR = "_row"  # a reason about the whole row rather than one cell
 
@@ -69,16 +69,20 @@ def save_upload(stream, max_bytes: int) -> str:
     exceeds the limit; returns the stored name.
 
     Raises:
-        DomainError: too large, or refused by the safety checks (nothing is kept).
+        DomainError: too large, refused by the safety checks, or no room to keep it (nothing is kept).
     """
     with store().scratch(".xlsx") as path:
         written = 0
-        with path.open("wb") as out:
-            while chunk := stream.read(1024 * 1024):
-                written += len(chunk)
-                if written > max_bytes:
-                    break
-                out.write(chunk)
+        try:
+            with path.open("wb") as out:
+                while chunk := stream.read(1024 * 1024):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        break
+                    out.write(chunk)
+        except OSError as err:  # disk full mid-upload: the scratch file goes with the block
+            what, todo = jobs.describe_fault(err)
+            raise DomainError(f"文件未能保存：{what}，{todo}", code="storage_unavailable") from None
         try:
             if written > max_bytes:
                 raise HostileFileError(f"文件过大，上限为 {max_bytes / 1048576:.0f} MB")
@@ -90,7 +94,7 @@ def save_upload(stream, max_bytes: int) -> str:
 
 def submit_import(session: Session, *, actor, kind_key: str, file_name: str, stream, params: dict | None = None,
                   org_id: int | None = None) -> DataJob:
-    """Store an upload and create its job (待处理). The caller queues ``run_import`` after this commit.
+    """Store an upload and create its job (待处理). The caller sends it (``jobs.enqueue``) after this commit.
 
     ``params`` go through the kind's ``check_params`` and are kept on the job (``DataJob.params``);
     ``org_id`` (the job's scope) defaults to the actor's org.
@@ -131,50 +135,89 @@ def _plain(value):
     return value if value is None or isinstance(value, (str, int, float, bool)) else text(value)
 
 
-def run_import(session: Session, job_id: int, *, batch_size: int = 20000) -> DataJob:
-    """Process an import job; safe to run twice (terminal jobs are left alone, a
-    running one resumes after its last committed batch)."""
+def run_import(session: Session, job_id: int, *, batch_size: int = 20000, token: str | None = None,
+               resume: str | None = None) -> DataJob:
+    """Process an import job; safe to run twice (terminal jobs and jobs another runner holds are
+    left alone, an abandoned one resumes after its last committed batch).
+
+    Raises:
+        jobs.TRANSIENT_DB_ERRORS: the database went away; the task retries (the job stays 执行中
+        with this runner's token, and the sweeper takes it over if the retry never comes).
+    """
+    lease = jobs.claim(session, job_id, token=token, resume=resume)
     job = session.get(DataJob, job_id)
-    if job is None or job.status in TERMINAL:
+    if lease is None:
         return job
     kind = get_kind(job.kind)
     actor = job.submitted_by
-    job.status, job.started_at = JobStatus.RUNNING, job.started_at or utcnow()
     try:
         with store().local_copy("uploads", job.stored_name) as path:
             _size, rows = sheet_info(path)
             job.total_rows = max((rows or 1) - 1, 0) if rows else None
+            jobs.beat(session, lease)
             session.commit()
             with audit.acting_as(actor):
-                _run_batches(session, job, kind, actor, path, batch_size)
+                _run_batches(session, job, kind, actor, path, batch_size, lease)
+        _finish(session, job, kind, lease)
+    except jobs.LeaseLostError:
+        session.rollback()
+        return session.get(DataJob, job_id)
+    except jobs.TRANSIENT_DB_ERRORS:
+        session.rollback()
+        raise
     except (DomainError, HostileFileError) as err:
         session.rollback()
-        job.status, job.message = JobStatus.FAILED, str(err)
-    except Exception as err:  # an unreadable file must end as a failed job, not a stuck one
+        job.status = JobStatus.INTERRUPTED if job.ok_rows else JobStatus.FAILED
+        job.message = str(err) if not job.ok_rows else jobs.fault_message(
+            job, str(err).rstrip("。"), "请改正文件后重新上传（已保存的行再次导入不会重复）", resumable=False)
+    except Exception as err:  # a fault must end the job with a Chinese reason, never leave it 执行中
         session.rollback()
         current_app.logger.exception("import job %s failed", job_id)
-        job.status, job.message = JobStatus.FAILED, f"文件无法读取：{type(err).__name__}"
-    else:
-        if job.error_rows:
-            job.result_name = _write_result_file(session, job, kind)
-        if job.error_rows == 0 and job.ok_rows:
-            job.status = JobStatus.SUCCEEDED
-        elif job.ok_rows:
-            job.status = JobStatus.PARTIAL
-        else:
-            job.status = JobStatus.FAILED
-            job.message = job.message or ("文件中没有数据行" if not job.error_rows else "所有数据行均未通过校验")
-        if job.total_rows is None or job.total_rows < job.processed_rows:
-            job.total_rows = job.processed_rows
+        what, todo = jobs.describe_fault(err)
+        job.status = JobStatus.INTERRUPTED if job.ok_rows else JobStatus.FAILED
+        job.message = jobs.fault_message(job, what, todo, resumable=not isinstance(err, FileNotFoundError))
     job.finished_at = utcnow()
     audit.record(session, AuditEvent.ACTION, actor=actor, target_type="data_job", target_id=job.id,
                  summary=f"{job.kind_label}「{job.file_name}」{job.status_label}：新增{job.created_rows}，"
                          f"更新{job.updated_rows}，失败{job.error_rows}")
+    try:
+        jobs.beat(session, lease)  # the final state commits only while the job is still ours
+    except jobs.LeaseLostError:
+        session.rollback()
+        return session.get(DataJob, job_id)
     session.commit()
     return job
 
 
-def _run_batches(session, job, kind, actor, path, batch_size):
+def _finish(session, job, kind, lease) -> None:
+    """Every batch is in: the result file of rejected rows, the final status."""
+    result_fault = None
+    if job.error_rows:
+        try:
+            job.result_name = _write_result_file(session, job, kind, lease)
+        except (jobs.LeaseLostError, *jobs.TRANSIENT_DB_ERRORS):
+            raise
+        except Exception as err:  # the rows are committed: the job ends, only the file is missing
+            session.rollback()
+            current_app.logger.exception("result file of job %s not written", job.id)
+            result_fault = jobs.describe_fault(err)
+    if job.error_rows == 0 and job.ok_rows:
+        job.status = JobStatus.SUCCEEDED
+    elif job.ok_rows:
+        job.status = JobStatus.PARTIAL
+    else:
+        job.status = JobStatus.FAILED
+        job.message = job.message or ("文件中没有数据行" if not job.error_rows else "所有数据行均未通过校验")
+    if result_fault:
+        what, todo = result_fault
+        saved = f"已保存 {job.ok_rows} 行（已保存的数据不受影响），" if job.ok_rows else ""
+        job.message = (f"{saved}未通过校验 {job.error_rows} 行，但「导出结果」文件未能生成：{what}。"
+                       f"{todo}后点击「重新执行」即可重新生成。")
+    if job.total_rows is None or job.total_rows < job.processed_rows:
+        job.total_rows = job.processed_rows
+
+
+def _run_batches(session, job, kind, actor, path, batch_size, lease):
     rows = read_rows(path)
     header = next(rows, None)
     if header is None:
@@ -189,7 +232,7 @@ def _run_batches(session, job, kind, actor, path, batch_size):
     else:
         batches = _parsed_batches(rows, *args)
     for batch in batches:
-        _write(session, job, kind, context, actor, batch)
+        _write(session, job, kind, context, actor, batch, lease)
 
 
 def _parsed_batches_of_file(path, *args):
@@ -221,7 +264,7 @@ def _parsed_batches(rows, kind, context, mapping, skip, batch_size):
         yield batch
 
 
-def _write(session, job, kind, context, actor, batch):
+def _write(session, job, kind, context, actor, batch, lease):
     valid = [(row_no, record) for row_no, _values, record, errors in batch if not errors]
     rejected = [(row_no, values, errors) for row_no, values, _record, errors in batch if errors]
     created, updated, write_errors = kind.write_batch(session, valid, context, actor) if valid else (0, 0, [])
@@ -236,10 +279,11 @@ def _write(session, job, kind, context, actor, batch):
     job.updated_rows += updated
     job.ok_rows += len(valid) - len(write_errors)
     job.error_rows += len(rejected)
+    jobs.beat(session, lease)  # the batch commits only while the job is still ours
     session.commit()
 
 
-def _write_result_file(session, job, kind) -> str:
+def _write_result_file(session, job, kind, lease) -> str:
     """导出结果: the rejected rows as submitted, failed cells marked, reasons in a last column."""
     columns = kind.sheet.columns
     titles = {c.key: c.title for c in columns}
@@ -247,7 +291,9 @@ def _write_result_file(session, job, kind) -> str:
         sheet = StreamingSheet(path, kind.sheet.title, [header_title(c) for c in columns] + ["错误原因"])
         errors = session.scalars(select(JobError).where(JobError.job_id == job.id).order_by(JobError.row_no)
                                  .execution_options(yield_per=2000))
-        for error in errors:
+        for n, error in enumerate(errors, 1):
+            if n % 20000 == 0:
+                jobs.beat_now(lease)
             reasons = error.reasons
             marked = [i for i, c in enumerate(columns) if c.key in reasons]
             explained = "；".join(f"{titles.get(k, '整行')}：{v}" if k != ROW_ERROR else v for k, v in reasons.items())

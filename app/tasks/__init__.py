@@ -1,7 +1,15 @@
-"""Celery tasks: take ids, run in the app context, call one service, safe to run twice."""
+"""Celery tasks: take ids, run in the app context, call one service, safe to run twice.
+
+Job tasks are acknowledged late and rejected (requeued) when their process dies, so a killed
+child's job is delivered again; a database fault is retried with this try's lease token so the
+retry resumes the job at once (the sweeper covers a retry that never comes).
+"""
 from celery import shared_task
+from flask import current_app
 
 from app.extensions import db
+
+JOB_TASK = {"bind": True, "acks_late": True, "reject_on_worker_lost": True, "max_retries": None}
 
 
 @shared_task(name="app.ping")
@@ -10,22 +18,80 @@ def ping() -> str:
     return "pong"
 
 
-@shared_task(name="imports.run", acks_late=True)
-def run_import(job_id: int) -> None:
-    from app.services import imports
+@shared_task(name="app.connection_owner", acks_late=False, ignore_result=False)
+def connection_owner() -> dict:
+    """Diagnostics: this process's pid and the pid that opened its database connection (both
+    must be equal: a forked child never uses its parent's connection)."""
+    import os
+
+    from sqlalchemy import text
 
     try:
-        imports.run_import(db.session, job_id)
+        name = db.session.scalar(text("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()"))
+        return {"pid": os.getpid(), "opened_by": int(name.rpartition(":")[2])}
     finally:
         db.session.remove()
 
 
-@shared_task(name="exports.run", acks_late=True)
-def run_export(job_id: int) -> None:
+def _run_job(task, run, job_id: int, resume: str | None) -> None:
+    from app.services import jobs
+
+    token = jobs.new_token()
+    try:
+        run(job_id, token=token, resume=resume)
+    except jobs.TRANSIENT_DB_ERRORS:
+        if task.request.is_eager:
+            raise
+        raise task.retry(kwargs={"job_id": job_id, "resume": token},
+                         countdown=current_app.config["JOB_RETRY_SECONDS"]) from None
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="imports.run", **JOB_TASK)
+def run_import(self, job_id: int, resume: str | None = None) -> None:
+    from app.services import imports
+
+    batch = current_app.config["IMPORT_BATCH_ROWS"]
+    _run_job(self, lambda *a, **k: imports.run_import(db.session, *a, batch_size=batch, **k), job_id, resume)
+
+
+@shared_task(name="exports.run", **JOB_TASK)
+def run_export(self, job_id: int, resume: str | None = None) -> None:
     from app.services import exports
 
+    _run_job(self, exports.run_export, job_id, resume)
+
+
+@shared_task(name="jobs.sweep")
+def sweep_jobs() -> dict:
+    """Scheduled (beat, every JOB_SWEEP_SECONDS) and at worker start: nothing stays stuck."""
+    from app.services import jobs
+
     try:
-        exports.run_export(job_id)
+        return jobs.sweep(db.session)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="files.retention")
+def apply_retention() -> dict:
+    """Scheduled (beat, every RETENTION_SECONDS): old and orphaned files go."""
+    from app.services import retention
+
+    try:
+        return retention.apply_retention(db.session)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="audit.seal")
+def seal_audit_log() -> int:
+    """Scheduled (beat, every AUDIT_SEAL_SECONDS): new audit rows join the hash chain."""
+    from app.services import audit_chain
+
+    try:
+        return audit_chain.seal(db.session)
     finally:
         db.session.remove()
 

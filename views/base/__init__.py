@@ -6,10 +6,10 @@
 - ``review``: review flows as FAB actions;
 - ``display``: how values read on pages, one-off file downloads.
 """
-from .display import XLSX, as_list, display_value, send_xlsx_once
+from .display import XLSX, as_list, display_value, flash_enqueued, send_xlsx_once
 from .interface import FilterStartsWithLike, ScopedInterface
 from .review import ReviewFlowMixin
 from .scoped import ScopedModelView, scope_rel
 
 __all__ = ["XLSX", "FilterStartsWithLike", "ReviewFlowMixin", "ScopedInterface", "ScopedModelView", "as_list",
-           "display_value", "scope_rel", "send_xlsx_once"]
+           "display_value", "flash_enqueued", "scope_rel", "send_xlsx_once"]

@@ -7,14 +7,15 @@ from flask_appbuilder.exceptions import ApplyFilterException
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
 from sqlalchemy.exc import SQLAlchemyError
+from xlsxwriter.exceptions import FileCreateError
 
 from app.extensions import db
 from app.security import current_user
-from app.services import exports
+from app.services import exports, jobs
+from app.services.errors import DomainError
 from app.storage import store
-from app.tasks import run_export
 
-from .display import send_xlsx_once
+from .display import flash_enqueued, send_xlsx_once
 
 
 class ExportMixin:
@@ -55,11 +56,17 @@ class ExportMixin:
         if too_many > current_app.config["EXPORT_SYNC_MAX_ROWS"]:
             job = exports.create_export_job(db.session, actor=current_user(), view_name=self.class_permission_name,
                                             title=title, args=request.args.to_dict(flat=False))
-            run_export.delay(job.id)  # after the commit in create_export_job
-            flash(f"数据量较大，已转为后台导出任务「{job.file_name}」，完成后可在此下载", "info")
+            flash_enqueued(job, f"数据量较大，已转为后台导出任务「{job.file_name}」，完成后可在此下载")
             return redirect(url_for("DataJobView.show", pk=job.id))
-        with store().scratch(".xlsx") as path:
-            count = exports.write_export(path, title, self.export_fields, exports.stream_tuples(query))
-            exports.audit_export(db.session, actor=current_user(), title=title, count=count,
-                                 args=request.args.to_dict(flat=False), view=self.class_permission_name)
-            return send_xlsx_once(path, title)
+        try:
+            with store().scratch(".xlsx") as path:
+                count = exports.write_export(path, title, self.export_fields, exports.stream_tuples(query))
+                exports.audit_export(db.session, actor=current_user(), title=title, count=count,
+                                     args=request.args.to_dict(flat=False), view=self.class_permission_name)
+                return send_xlsx_once(path, title)
+        except DomainError as err:  # no room for the file: refused before writing
+            flash(err.message, "danger")
+        except (OSError, FileCreateError) as err:  # the disk filled up while writing
+            what, todo = jobs.describe_fault(err)
+            flash(f"导出失败：{what}，{todo}", "danger")
+        return redirect(url_for(f"{self.endpoint}.list"))
