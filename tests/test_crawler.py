@@ -185,6 +185,8 @@ def test_no_route_answers_500(csrf_app, role):
             continue
         statuses[response.status_code] += 1
         body = response.get_data(as_text=True) if response.mimetype in ("text/html", "application/json") else ""
+        if path == "/healthz" and response.status_code == 503:
+            continue  # the load balancer's probe: 503 says "no worker heard from" (none runs here), by design
         if response.status_code >= 500 or "Internal Server Error" in body:
             failures.append(f"{method} {path} → {response.status_code}")
     assert not failures, f"{len(failures)} of {len(plan)} requests failed:\n" + "\n".join(failures[:40])
