@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, event, false
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, event, text
 from sqlalchemy.orm import relationship
 
 from .base import UTCDateTime
@@ -22,7 +22,7 @@ class AppUser(User):
     member_unit = relationship("MemberUnit")
     mobile = Column(String(11), nullable=True)  # one-time passwords and reset codes go here
     # a provisioned account's one-time password must be changed before anything else (I-9)
-    must_change_password = Column(Boolean, nullable=False, default=False, server_default=false())
+    must_change_password = Column(Boolean, nullable=False, default=False, server_default=text("false"))  # portable: SQLite (3.23+) and PostgreSQL both read it
     # Every browser session and API token carries the epoch it was issued under; raising it
     # revokes them all, server-side (a captured cookie or refresh token stops working).
     session_epoch = Column(Integer, nullable=False, default=0, server_default="0")

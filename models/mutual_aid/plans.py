@@ -1,7 +1,7 @@
 """保障活动 (protection plans) and their benefit rules, which are data with versions."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import relationship
 
 from ..base import LabeledEnum, Model, UTCDateTime, utcnow
@@ -46,6 +46,8 @@ class ProtectionPlan(Model):
     on_sale_from = Column(Date)
     on_sale_to = Column(Date)
     enabled = Column(Boolean, default=True)
+    attachment_required = Column(Boolean, nullable=False, default=False, server_default=text("false"))  # 参保需上传附件 (e.g. 职工花名册盖章件)
+    attachment_note = Column(String(200))                                  # what to upload, shown to the unit
     description = Column(Text)
     created_at = Column(UTCDateTime, default=utcnow, nullable=False)
 

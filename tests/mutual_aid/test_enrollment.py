@@ -130,6 +130,21 @@ def test_submission_lists_everything_missing(ctx, plan, unit_and_handler):
     assert "请填写在职职工人数和在职女职工人数" in err.value.message and "尚未导入参保人员" in err.value.message
 
 
+def test_a_plan_asking_for_attachments_stops_submission_until_one_is_uploaded(ctx, draft, plan, unit_and_handler):
+    from tests.shared.test_attachments import pdf_bytes
+
+    handler = unit_and_handler[1]
+    plan.attachment_required, plan.attachment_note = True, "加盖公章的职工花名册"
+    ctx.commit()
+    with pytest.raises(DomainError) as err:
+        svc.submit_enrollment(ctx, draft.id, actor=handler)
+    assert err.value.message == f"「{plan.name}」需上传参保附件（加盖公章的职工花名册）"
+    assert draft.status_label == "录入中"
+    svc.add_file(ctx, draft.id, actor=handler, file_name="花名册.pdf", data=pdf_bytes())
+    svc.submit_enrollment(ctx, draft.id, actor=handler)
+    assert draft.status_label == "待初审"
+
+
 def test_persons_above_the_staff_count_are_refused(ctx, draft, unit_and_handler):
     handler = unit_and_handler[1]
     svc.set_details(ctx, draft.id, actor=handler, staff_count=90, female_staff_count=10, note="")

@@ -168,6 +168,18 @@ def test_another_units_enrollment_by_id_is_404_on_every_path(app, ctx, draft, of
     assert draft.number not in listing
 
 
+def test_the_unit_sees_which_plan_asks_for_an_attachment_and_cannot_submit_without_it(ctx, draft, plan,
+                                                                                    unit_and_handler, as_user):
+    plan.attachment_required, plan.attachment_note = True, "加盖公章的职工花名册"
+    ctx.commit()
+    client = as_user(unit_and_handler[1])
+    assert f"「{plan.name}」需上传参保附件：加盖公章的职工花名册" in page(client.get(f"/enrollmentview/show/{draft.id}"))
+    refused = page(client.post(f"/enrollmentview/submit/{draft.id}", data={}, follow_redirects=True))
+    assert "需上传参保附件（加盖公章的职工花名册）" in refused
+    ctx.refresh(draft)
+    assert draft.status == EnrollmentStatus.DRAFT
+
+
 def test_a_unit_handler_on_office_pages_is_403(app, unit_and_handler, as_user, draft):
     client = as_user(unit_and_handler[1])
     for url in ("/mutual-aid/", "/settlement/", "/protectionplanview/list/", "/memberunitview/export/",

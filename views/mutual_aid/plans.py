@@ -32,18 +32,21 @@ class ProtectionPlanView(ScopedModelView):
     list_columns = ["code", "name", "kind_label", "price", "price_high", "max_shares", "org", "enabled"]
     add_columns = edit_columns = ["org", "code", "name", "kind", "price", "price_high", "max_shares", "coverage_mode",
                                   "coverage_start", "coverage_end", "coverage_months", "eligible_gender", "min_age",
-                                  "max_age", "on_sale_from", "on_sale_to", "enabled", "description"]
+                                  "max_age", "on_sale_from", "on_sale_to", "enabled", "attachment_required",
+                                  "attachment_note", "description"]
     show_columns = ["code", "name", "kind_label", "org", "price", "price_high", "max_shares", "coverage_mode",
                     "coverage_start", "coverage_end", "coverage_months", "eligible_gender", "min_age", "max_age",
-                    "on_sale_from", "on_sale_to", "enabled", "description"]
+                    "on_sale_from", "on_sale_to", "enabled", "attachment_required", "attachment_note", "description"]
     search_columns = ["code", "name", "kind", "enabled"]
     label_columns = {"code": "活动编码", "name": "保障活动名称", "kind": "保障类型", "kind_label": "保障类型",
                      "org": "所属办事处", "price": "会费单价（元/份）", "price_high": "高危会费单价（元/份）",
                      "max_shares": "最多份数", "coverage_mode": "保障期规则", "coverage_start": "保障开始日期",
                      "coverage_end": "保障结束日期", "coverage_months": "保障月数", "eligible_gender": "适用性别",
                      "min_age": "最低年龄", "max_age": "最高年龄", "on_sale_from": "参保开始日期",
-                     "on_sale_to": "参保截止日期", "enabled": "是否启用", "description": "说明"}
-    description_columns = {"price_high": "无高危人群请留空；有高危和普通两类人群时，开票人均单价上限为高危单价 × 份数"}
+                     "on_sale_to": "参保截止日期", "enabled": "是否启用", "attachment_required": "参保需上传附件",
+                     "attachment_note": "附件要求", "description": "说明"}
+    description_columns = {"price_high": "无高危人群请留空；有高危和普通两类人群时，开票人均单价上限为高危单价 × 份数",
+                           "attachment_note": "例如：加盖公章的职工花名册；勾选「参保需上传附件」后，单位未上传附件不能提交"}
     add_form_query_rel_fields = edit_form_query_rel_fields = {"org": scope_rel("id")}
     add_form_extra_fields = edit_form_extra_fields = {
         "kind": SelectField("保障类型", choices=PlanKind.choices()),

@@ -228,9 +228,10 @@ def delete_enrollment(session: Session, enrollment_id: int, *, actor) -> None:
 
 
 def submission_problems(session: Session, enrollment: Enrollment) -> list[str]:
-    """What still stops 完成 (submit): persons per plan, counts (R-3)."""
+    """What still stops 完成 (submit): persons per plan, counts (R-3), the attachments a plan asks for."""
     problems = []
     figures = line_figures(session, enrollment)
+    has_files = bool(attachments.attachments_of(session, enrollment, ENROLLMENT_FILE))
     if not figures:
         problems.append("请至少选择一个保障活动")
     if not enrollment.staff_count:
@@ -239,6 +240,8 @@ def submission_problems(session: Session, enrollment: Enrollment) -> list[str]:
         plan = f.line.plan
         if f.persons == 0:
             problems.append(f"「{plan.name}」尚未导入参保人员")
+        if plan.attachment_required and not has_files:
+            problems.append(f"「{plan.name}」需上传参保附件" + (f"（{plan.attachment_note}）" if plan.attachment_note else ""))
         if enrollment.staff_count and f.persons > enrollment.staff_count:
             problems.append(f"「{plan.name}」参保人数 {f.persons} 超过在职职工人数 {enrollment.staff_count}")
         if plan.kind == PlanKind.FEMALE and enrollment.female_staff_count is not None \
