@@ -17,18 +17,26 @@
 
   function init(input) {
     if (input._flatpickr || !window.flatpickr) { return; }
+    var kept = null;  // a typed value the picker cannot read: kept until the clerk types or picks again
+    function restore() { if (kept !== null && input.value !== kept) { input.value = kept; } }
+    input.addEventListener("keydown", function () { kept = null; });
     input.addEventListener("blur", function (event) {
       var typed = input.value.trim();
       if (typed && !parse(typed)) {
         event.stopImmediatePropagation();  // the picker would clear it
-        window.setTimeout(function () { input.value = typed; }, 0);  // and when a click outside closes it
+        kept = typed;
+        window.setTimeout(restore, 0);  // and when a click outside closes it
       }
     }, true);
     var withTime = input.getAttribute("data-time") !== "0";  // date-only columns: no clock
     window.flatpickr(input, {
       locale: "zh", enableTime: withTime, time_24hr: true, minuteIncrement: 1, allowInput: true,
       dateFormat: withTime ? "Y-m-d H:i" : "Y-m-d", disableMobile: true,
-      parseDate: function (text) { return parse(text); }
+      parseDate: function (text) { return parse(text); },
+      // the picker may clear the field later (closing, a late value update): put the typed text back
+      onClose: [function () { window.setTimeout(restore, 0); }],
+      onValueUpdate: [function () { window.setTimeout(restore, 0); }],
+      onChange: [function (dates) { if (dates.length) { kept = null; } }]
     });
   }
 
