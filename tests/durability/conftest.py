@@ -76,6 +76,7 @@ WORKER_ENV = {
     "APP_ENV": "testing", "RATELIMIT_ENABLED": "0", "IMPORT_BATCH_ROWS": "500", "JOB_SWEEP_SECONDS": "2",
     "JOB_STALE_SECONDS": "60", "JOB_RETRY_SECONDS": "2", "WORKER_HEARTBEAT_SECONDS": "2",
     "AUDIT_SEAL_SECONDS": "3600", "RETENTION_SECONDS": "3600",
+    "SECRET_KEY": "durability-tests-worker-secret-key-0123456789",  # the worker refuses to start without one
 }
 
 
