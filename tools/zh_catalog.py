@@ -26,7 +26,7 @@ ZH = {
     "User information changed": "用户信息已修改",
     "User(s) exists in the group, cannot delete": "用户组中仍有用户，不能删除",
     "User(s) exists in the role, cannot delete": "角色中仍有用户，不能删除",
-    "In": "属于", "Not In": "不属于",
+    "In": "属于", "Not In": "不属于", "OK": "确定", "No row selected": "请先勾选要操作的记录",
     # ours
     "Address": "地址", "Audit": "审计", "Audit log": "审计日志", "Base union": "所属基层工会",
     "Birth date": "出生日期", "Cancel": "取消", "Certification": "实名认证", "Chairman": "工会主席",

@@ -281,7 +281,10 @@ class ActivityView(ActivityColumns, ImageColumnsMixin, ReviewFlowMixin, ScopedMo
             item.created_by_id = getattr(current_user(), "id", None)
         svc.prepare_activity(item, is_created=is_created)
 
-    def check_delete(self, item):
+    def check_edit(self, item):
+        svc.check_activity_editable(item)
+
+    def check_state_delete(self, item):
         svc.check_activity_deletable(item)
 
     def apply_review(self, item_id, action_name, reason):
@@ -404,6 +407,13 @@ class VoucherView(ScopedModelView):
     export_joins = ((Activity, Voucher.activity_id == Activity.id), (Coupon, Voucher.coupon_id == Coupon.id),
                     (Member, Voucher.member_id == Member.id), (Merchant, Voucher.redeemed_merchant_id == Merchant.id),
                     (AppUser, Voucher.redeemed_by_id == AppUser.id))
+
+    def list_buttons(self):
+        buttons = super().list_buttons()
+        if self.appbuilder.sm.has_access("can_settle", self.class_permission_name):
+            buttons.append({"id": "settle-link", "href": url_for(f"{self.endpoint}.settle", **request.args),
+                            "label": "结算汇总", "icon": "fa-calculator", "style": "primary"})
+        return buttons
 
     @expose("/settle/")
     @has_access

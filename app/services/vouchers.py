@@ -126,8 +126,8 @@ def prepare_activity(activity: Activity, *, is_created: bool) -> None:
     Raises:
         DomainError.
     """
-    if not is_created and activity.status not in (ActivityStatus.DRAFT, ActivityStatus.REJECTED):
-        raise DomainError("活动提交审核后不能再编辑")
+    if not is_created:
+        check_activity_editable(activity)
     activity.start_at, activity.end_at = as_aware(activity.start_at), as_aware(activity.end_at)
     if activity.start_at is None or activity.end_at is None:
         raise DomainError("请填写活动开始和结束时间")
@@ -140,6 +140,16 @@ def prepare_activity(activity: Activity, *, is_created: bool) -> None:
     activity.eligibility = activity.eligibility or ActivityEligibility.ALL
     if activity.eligibility == ActivityEligibility.BIRTHDAY_MONTH and activity.claim_limit != ClaimLimit.ONCE:
         raise DomainError("生日蛋糕活动每位会员限领一次，请将领券次数设为「仅限一次」")
+
+
+def check_activity_editable(activity: Activity) -> None:
+    """Editable only as 草稿 / 驳回 (before submission, or after a rejection).
+
+    Raises:
+        DomainError.
+    """
+    if activity.status not in (ActivityStatus.DRAFT, ActivityStatus.REJECTED):
+        raise DomainError("活动提交审核后不能再编辑")
 
 
 def check_activity_deletable(activity: Activity) -> None:

@@ -6,9 +6,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, send_file
+from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import db
 from app.services import exports, jobs
+from models.base import LabeledEnum
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -38,6 +40,51 @@ def display_value(value):
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
     return value
+
+
+def column_enum(model, column: str, declared: dict | None = None):
+    """The ``LabeledEnum`` a plain string column stores: declared by the view (``enum_columns``), in the
+    column's ``info["enum"]``, or the type of its enum default (``default=CertStatus.UNVERIFIED``)."""
+    if declared and column in declared:
+        return declared[column]
+    col = sa_inspect(model).columns.get(column) if isinstance(column, str) and "." not in column else None
+    if col is None:
+        return None
+    if isinstance(col.info.get("enum"), type):
+        return col.info["enum"]
+    default = getattr(col.default, "arg", None)
+    return type(default) if isinstance(default, LabeledEnum) else None
+
+
+def enum_display(enum):
+    """A formatter: a stored enum value reads as its Chinese label (blank for None)."""
+    def fmt(value):
+        return enum.label_of(value) if value is not None else ""
+    return fmt
+
+
+def default_formatters(model, columns, declared: dict | None = None) -> dict:
+    """How every shown column reads unless the view says otherwise: enum values as their labels,
+    None as blank (relations and properties too), booleans as 是/否, times in Beijing time."""
+    out = {}
+    for column in dict.fromkeys([c.key for c in sa_inspect(model).columns] + list(columns)):
+        enum = column_enum(model, column, declared)
+        out[column] = enum_display(enum) if enum else display_value
+    return out
+
+
+def enum_search_fields(model, labels: dict, declared: dict | None = None) -> dict:
+    """The search panel offers an enum column as a dropdown of its Chinese labels (FAB would offer a
+    text box pre-filled with the raw default, e.g. ``active``)."""
+    from wtforms import SelectField
+
+    fields = {}
+    for column in sa_inspect(model).columns:
+        enum = column_enum(model, column.key, declared)
+        if enum:
+            fields[column.key] = SelectField(labels.get(column.key, column.key), choices=enum.choices(),
+                                            render_kw={"class": "form-control"})
+    return fields
 
 
 def as_list(items):

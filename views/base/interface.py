@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 
+from .display import column_enum
 from .filters import GuardedFilters, masked_filters
 
 
@@ -57,6 +58,9 @@ class _Converter(SQLAFilterConverter):
     )
 
     def convert(self, col_name):
+        if column_enum(self.datamodel.obj, col_name, getattr(self.datamodel, "enum_columns", None)):
+            # a stored code: chosen from its labels, compared whole (never "starts with" a raw value)
+            return [FilterEqual(col_name, self.datamodel), FilterNotEqual(col_name, self.datamodel)]
         return masked_filters(self.datamodel, col_name) or super().convert(col_name)
 
 

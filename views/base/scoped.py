@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import ModelView
+from flask_babel import lazy_gettext as _l
 from flask_appbuilder.baseviews import expose
 from flask_appbuilder.security.decorators import has_access
-from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import db
 from app.routing import parse_id
@@ -23,7 +23,7 @@ from models.base import as_local_naive
 
 from ..lookup import LookupField, scoped_lookup
 from .datetime import use_datetime_pickers
-from .display import display_value
+from .display import default_formatters, enum_search_fields
 from .export import ExportMixin
 
 
@@ -44,13 +44,15 @@ class ScopedModelView(ExportMixin, ModelView):
     page_size = 20
     # relation filters searched as one types: column -> (model, its org column, extra conditions)
     lookup_columns: dict = {}
+    # plain string columns holding a LabeledEnum that the model does not declare (see column_enum)
+    enum_columns: dict = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("lookup_columns"):
             extra = dict(cls.__dict__.get("search_form_extra_fields") or {})
             for column in cls.lookup_columns:
-                label = (cls.__dict__.get("label_columns") or {}).get(column, column)
+                label = (getattr(cls, "label_columns", None) or {}).get(column, column)
                 extra[column] = LookupField(label, endpoint=f"/{cls.__name__.lower()}/lookup/{column}")
             cls.search_form_extra_fields = extra
 
@@ -66,10 +68,15 @@ class ScopedModelView(ExportMixin, ModelView):
                                   and not self.datamodel.is_relation(c)]
         if not self.export_fields:
             self.exclude_route_methods = {*(self.exclude_route_methods or ()), "export"}
+        self.datamodel.enum_columns = {**getattr(self.datamodel, "enum_columns", {}), **self.enum_columns}
+        shown = [*(self.list_columns or []), *(self.show_columns or [])]
         self.formatters_columns = {
-            **{c.key: display_value for c in sa_inspect(self.datamodel.obj).columns},
+            **default_formatters(self.datamodel.obj, shown, self.enum_columns),
             **(self.formatters_columns or {}),
         }
+        self.search_form_extra_fields = {**enum_search_fields(self.datamodel.obj, self.label_columns or {},
+                                                              self.enum_columns),
+                                         **(self.search_form_extra_fields or {})}
         super().__init__(**kwargs)
         for form in (self.add_form, self.edit_form):
             use_datetime_pickers(form)
@@ -143,6 +150,73 @@ class ScopedModelView(ExportMixin, ModelView):
             if isinstance(field.data, datetime):
                 field.data = as_local_naive(field.data)
 
+    # --- 编辑/删除 only where the row's state allows them -------------------------------
+    def check_edit(self, item) -> None:
+        """Raise a ``DomainError`` when ``item`` may not be edited in its state (no queries: it runs
+        for every listed row). The list then offers no 编辑 for it and its edit page sends the user
+        back to the row with the reason."""
+
+    def check_state_delete(self, item) -> None:
+        """Like :meth:`check_edit` for 删除 (the full check at deletion stays :meth:`check_delete`)."""
+
+    @staticmethod
+    def refusal(check, item) -> str | None:
+        try:
+            check(item)
+        except DomainError as err:
+            return err.message
+        return None
+
+    def _get_list_widget(self, filters, **kwargs):
+        widgets = super()._get_list_widget(filters, **kwargs)
+        args = widgets["list"].template_args
+        locked_edit, locked_delete = set(), set()
+        hooks = [(hook, out) for hook, out in ((self.check_edit, locked_edit), (self.check_state_delete, locked_delete))
+                 if getattr(type(self), hook.__name__) is not getattr(ScopedModelView, hook.__name__)]
+        if hooks:
+            for pk in args.get("pks") or []:
+                item = db.session.get(self.datamodel.obj, pk)  # loaded by the page's query: no SQL
+                for hook, out in hooks:
+                    if item is not None and self.refusal(hook, item):
+                        out.add(pk)
+        args.update(locked_edit=locked_edit, locked_delete=locked_delete, list_buttons=self.list_buttons())
+        return widgets
+
+    def list_buttons(self) -> list[dict]:
+        """Buttons of the list's header bar, beside 记录数目 (so none covers it): 导出 Excel where
+        granted; a view adds its own (``id``, ``href``, ``label``, ``icon``, ``style``)."""
+        if not self.export_fields or not self.appbuilder.sm.has_access("can_export", self.class_permission_name):
+            return []
+        return [{"id": "export-link", "href": url_for(f"{self.endpoint}.export", **request.args),
+                 "label": _l("Export to Excel"), "icon": "fa-file-excel-o", "style": "default"}]
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        item = self.scoped_item(pk)
+        refused = self.refusal(self.check_edit, item)
+        if refused:
+            flash(refused, "warning")
+            return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
+        widgets = self._edit(item.id)
+        if not widgets and g.get("_form_refused"):
+            # the service refused what was typed: the same form again, as typed, with the reason
+            widgets = self._get_edit_widget(form=self.edit_form.refresh(request.form))
+        if not widgets:
+            return self.post_edit_redirect()
+        return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
+                                    related_views=self._related_views)
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        widgets = self._add()
+        if not widgets and g.get("_form_refused"):
+            widgets = self._get_add_widget(form=self.add_form.refresh(request.form))
+        if not widgets:
+            return self.post_add_redirect()
+        return self.render_template(self.add_template, title=self.add_title, widgets=widgets)
+
     # --- service errors as form-level messages ------------------------------------
     def prepare(self, item, is_created: bool) -> None:
         """Call the domain service that validates/derives ``item`` before saving."""
@@ -155,6 +229,7 @@ class ScopedModelView(ExportMixin, ModelView):
 
     def pre_delete(self, item):
         try:
+            self.check_state_delete(item)
             self.check_delete(item)
         except DomainError as err:
             raise ValueError(err.message) from None
@@ -171,4 +246,5 @@ class ScopedModelView(ExportMixin, ModelView):
             self.store_uploads(item)
         except DomainError as err:
             db.session.rollback()  # the populated row must not ride along with a later commit
+            g._form_refused = True
             raise ValueError(err.message) from None
