@@ -85,15 +85,18 @@ def scoped_lookup(model, org_column: str, conditions=()) -> Lookup:
 
 class LookupWidget:
     def __call__(self, field, **kwargs):
-        endpoint = escape(field.endpoint)
+        endpoint = field.endpoint() if callable(field.endpoint) else field.endpoint
+        endpoint = escape(endpoint)
         name = escape(kwargs.get("name", field.name))
         field_id = escape(kwargs.get("id", field.id))
         chosen = field.chosen_option()
         option = (f'<option value="{escape(chosen["id"])}" selected>{escape(chosen["text"])}</option>'
                   if chosen else "")
+        depends_on = getattr(field, "depends_on", None)
+        depends = f'data-depends-on="{escape(depends_on)}" ' if depends_on else ""
         return Markup(f'<select class="union-lookup form-control" id="{field_id}" name="{name}" '
                       f'data-endpoint="{endpoint}" data-placeholder="{escape(field.placeholder)}" '
-                      f'data-min-input="{field.min_input()}" '
+                      f'data-min-input="{field.min_input()}" {depends}'
                       f'style="width:100%">{option}</select>')
 
 
@@ -120,17 +123,20 @@ class LookupField(Field):
 class LookupRelationField(Field):
     """A many-to-one form field picked by lookup: ``data`` is the related row (or None).
 
-    ``lookup`` is a :class:`Lookup` or a callable returning one for the current request.
+    ``lookup`` is a :class:`Lookup` or a callable returning one for the current request;
+    ``endpoint`` a URL or a callable returning one. ``depends_on`` names another field of the form
+    whose value the lookup receives as that argument (``?org=<id>``): choosing there clears this one.
     """
 
     widget = LookupWidget()
 
-    def __init__(self, label=None, validators=None, *, endpoint: str, lookup, placeholder: str = "输入名称搜索",
-                 **kwargs):
+    def __init__(self, label=None, validators=None, *, endpoint, lookup, placeholder: str = "输入名称搜索",
+                 depends_on: str | None = None, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.endpoint = endpoint
         self._lookup = lookup
         self.placeholder = placeholder
+        self.depends_on = depends_on
 
     @property
     def lookup(self) -> Lookup:

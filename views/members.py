@@ -1,9 +1,8 @@
 """会员 views: the registry (masked), certification review, transfer, audited reveal."""
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import expose, has_access
-from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 from wtforms import SelectField
@@ -11,6 +10,7 @@ from wtforms.validators import DataRequired, Optional
 
 from app.extensions import db
 from app.masking import mask_id_number, mask_phone
+from app.routing import parse_id
 from app.security import current_user, org_scope_clause
 from app.services import members as svc
 from app.services.errors import DomainError, MemberInvalidError
@@ -28,8 +28,9 @@ from models.members import (
 )
 from models.organizations import Org, OrgLevel, Unit
 
-from .base import ReviewFlowMixin, ScopedInterface, ScopedModelView, scope_rel
+from .base import ReviewFlowMixin, ScopedInterface, ScopedModelView, display_value
 from .form_validators import Pure, SameOrgAs, UniqueValue, is_resident
+from .lookup import Lookup, LookupRelationField, scoped_lookup
 
 MEMBER_LABELS = {
     "member_no": _l("Member number"), "name": _l("Name"), "phone": _l("Mobile"), "phone_masked": _l("Mobile"),
@@ -40,7 +41,47 @@ MEMBER_LABELS = {
     "status_label": _l("Membership status"), "cert_status": _l("Certification"),
     "cert_status_label": _l("Certification"), "remark": _l("Remark"), "created_at": _l("Created at"),
 }
-_BASE_UNIONS = scope_rel("id", ["level", FilterEqual, OrgLevel.BASE])
+
+
+def _union_lookup() -> Lookup:
+    """Base unions in the user's scope (the add form's 所属基层工会)."""
+    return scoped_lookup(Org, "id", (Org.level == OrgLevel.BASE,))
+
+
+def _only_union():
+    """The add form's default union: the user's only base union (a base admin), else none."""
+    rows = db.session.scalars(select(Org).where(*_union_lookup()._conditions()).limit(2)).all()
+    return rows[0] if len(rows) == 1 else None
+
+
+def _unit_lookup() -> Lookup:
+    """Units in scope; asked with ``org`` (the union chosen in the add form) or ``member`` (the
+    member being edited), only that union's units — an empty choice offers none."""
+    conditions = [org_scope_clause(Unit.org_id, current_user())]
+    if "member" in request.args:
+        pk = parse_id(request.args["member"])
+        conditions.append(Unit.org_id == (db.session.scalar(select(Member.org_id).where(Member.id == pk))
+                                          if pk is not None else None))
+    elif "org" in request.args:
+        conditions.append(Unit.org_id == parse_id(request.args["org"]))
+    return Lookup(Unit, where=conditions)
+
+
+def _edit_units_endpoint() -> str:
+    pk = (request.view_args or {}).get("pk")
+    return url_for("MemberView.units", member=pk) if pk else url_for("MemberView.units")
+
+
+def _union_field():
+    return LookupRelationField(_l("Base union"), [DataRequired("请选择所属基层工会")],
+                               endpoint="/memberview/lookup/org", lookup=_union_lookup,
+                               placeholder="输入工会名称搜索", default=_only_union)
+
+
+def _unit_field(endpoint, depends_on=None):
+    return LookupRelationField(_l("Unit"), [SameOrgAs(Member)], endpoint=endpoint, lookup=_unit_lookup,
+                               placeholder="先选择所属基层工会，再输入单位名称搜索" if depends_on else "输入单位名称搜索",
+                               depends_on=depends_on)
 
 
 def _id_number_validators():
@@ -64,10 +105,12 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
                     "phone_masked", "migrant_worker", "position", "join_date", "org", "unit", "status_label",
                     "cert_status_label", "remark"]
     label_columns = MEMBER_LABELS
+    formatters_columns = {"unit": display_value, "org": display_value}  # no unit: blank, not "None"
     description_columns = {"id_number": _l("Gender and birth date are filled from a resident ID number")}
     base_order = ("id", "desc")
-    add_form_query_rel_fields = {"org": _BASE_UNIONS, "unit": scope_rel()}
-    edit_form_query_rel_fields = {"unit": scope_rel()}
+    show_template = "union/member_show.html"
+    add_template = "union/member_add.html"
+    edit_template = "union/member_edit.html"
     lookup_columns = {"unit": (Unit, "org_id", ()), "org": (Org, "id", (Org.level == OrgLevel.BASE,))}
     _choices = {
         "id_type": SelectField(_l("ID type"), choices=IdType.choices(), default=IdType.RESIDENT),
@@ -75,17 +118,23 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
         "status": SelectField(_l("Membership status"), choices=MembershipStatus.choices(),
                               default=MembershipStatus.ACTIVE),
     }
-    add_form_extra_fields = _choices
-    edit_form_extra_fields = {k: f for k, f in _choices.items() if k != "id_type"}
+    # union and unit are searched as one types; the unit list is the chosen union's (never ``__None``)
+    # 会籍状态 / 实名认证 filters are picked by their Chinese label, never typed as raw values
+    search_form_extra_fields = {
+        "status": SelectField(_l("Membership status"), choices=MembershipStatus.choices()),
+        "cert_status": SelectField(_l("Certification"), choices=CertStatus.choices()),
+    }
+    add_form_extra_fields = {**_choices, "org": _union_field(),
+                             "unit": _unit_field(lambda: url_for("MemberView.units"), depends_on="org")}
+    edit_form_extra_fields = {**{k: f for k, f in _choices.items() if k != "id_type"},
+                              "unit": _unit_field(_edit_units_endpoint)}
     validators_columns = {
         "name": [DataRequired("请填写姓名"), Pure(validate_chinese_name, when=is_resident)],
         "id_number": _id_number_validators(),
         "phone": [Pure(validate_mobile, optional=True)],
-        "org": [DataRequired("请选择所属基层工会")],
-        "unit": [SameOrgAs(Member)],
     }
     review_flow = CERT_FLOW
-    method_permission_name = {"reveal": "unmask", "transfer": "transfer"}
+    method_permission_name = {"reveal": "unmask", "transfer": "transfer", "units": "list"}
     export_fields = (
         ExportField("会员编号", Member.member_no), ExportField("姓名", Member.name),
         ExportField("性别", Member.gender, Gender.label_of), ExportField("证件类型", Member.id_type, IdType.label_of),
@@ -97,6 +146,14 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
     export_joins = ((Unit, Member.unit_id == Unit.id), (Org, Member.org_id == Org.id))
 
     # --- form hooks -------------------------------------------------------------
+
+    def list_buttons(self):
+        """导入 beside 导出 Excel in the header bar, for roles that may import members."""
+        buttons = super().list_buttons()
+        if self.appbuilder.sm.has_access("can_import", "DataJobView"):
+            buttons.insert(0, {"id": "import-link", "href": url_for("DataJobView.upload", kind="members"),
+                               "label": _l("Import"), "icon": "fa-upload", "style": "default"})
+        return buttons
     def prefill_form(self, form, pk):
         super().prefill_form(form, pk)
         # The edit form must not show the raw phone to a role that may not unmask it.
@@ -110,7 +167,56 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
             hist = inspect(item).attrs.phone.history
             if hist.deleted:
                 item.phone = hist.deleted[0]
-        super().pre_update(item)
+        self._refusable(super().pre_update, item)
+
+    def pre_add(self, item):
+        self._refusable(super().pre_add, item)
+
+    # --- a refused save stays on its form; a saved one shows the member ------------------
+    def process_form(self, form, is_created):
+        g.member_form = form  # re-rendered, as typed, if the service refuses the save
+        super().process_form(form, is_created)
+
+    @staticmethod
+    def _refusable(save, item):
+        try:
+            save(item)
+        except ValueError:
+            g.member_form_refused = True  # FAB flashes the (Chinese) message
+            raise
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        widgets = self._add()
+        if not widgets and g.pop("member_form_refused", False):
+            widgets = self._get_add_widget(form=g.member_form, exclude_cols=[])
+        if widgets:
+            return self.render_template(self.add_template, title=self.add_title, widgets=widgets)
+        return self.post_add_redirect()
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        item = self.scoped_item(pk)
+        widgets = self._edit(item.id)
+        if not widgets and g.pop("member_form_refused", False):
+            widgets = self._get_edit_widget(form=g.member_form, exclude_cols=[])
+        if widgets:
+            return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
+                                        related_views=self._related_views)
+        return redirect(url_for(".show", pk=item.id))
+
+    def post_add_redirect(self):
+        added = g.pop("member_added", None)
+        return redirect(url_for(".show", pk=added) if added else self.get_redirect())
+
+    @expose("/units")
+    @has_access
+    def units(self):
+        """The unit choices of the add/edit form: ``[{id, text}]`` of the chosen union (``org``)
+        or of the edited member's union (``member``), in scope, matching ``q``."""
+        return jsonify(_unit_lookup().search(request.args))
 
     def prepare(self, item, is_created):
         if item.org is not None:
@@ -128,6 +234,7 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
     def post_add(self, item):
         svc.assign_member_no(db.session, item)
         db.session.commit()
+        g.member_added = item.id
 
     # --- review flow (certification) ------------------------------------------------
     def apply_review(self, item_id, action_name, reason):
@@ -142,6 +249,8 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
             "status_label": CertStatus.label_of,
             "transfers": transfers,
             "can_unmask": sm.has_access("can_unmask", self.class_permission_name),
+            "can_edit": sm.has_access("can_edit", self.class_permission_name),
+            "can_delete": sm.has_access("can_delete", self.class_permission_name),
             "can_transfer": sm.has_access("can_transfer", self.class_permission_name),
             "flow_actions": [a for a in actions_from(CERT_FLOW, item.cert_status)
                              if sm.has_access(f"can_{CERT_FLOW[(item.cert_status, a)].permission}",

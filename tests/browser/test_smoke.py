@@ -3,7 +3,7 @@ uploads a member file; a county admin uploads a logo."""
 from sqlalchemy import select
 
 from models.members import Member
-from tests.browser.pages import login
+from tests.browser.pages import choose_in_lookup, login, submit
 from tests.factories import base_of, county, new_id_number
 
 
@@ -17,8 +17,8 @@ def test_county_admin_adds_member_and_sees_it_masked(live_server, page, ctx):
     page.fill("input[name=name]", "浏览器测试")
     page.fill("input[name=id_number]", number)
     page.fill("input[name=phone]", "13700001234")
-    page.select_option("select[name=org]", str(union.id))
-    page.click("form button[type=submit], form input[type=submit]")
+    choose_in_lookup(page, "org", union.name, union.name)
+    submit(page, "form button[type=submit], form input[type=submit]")
     page.goto(f"{live_server}/memberview/list/?_flt_0_name=浏览器测试")
     row = page.locator("table tr", has_text="浏览器测试").first
     text = row.inner_text()

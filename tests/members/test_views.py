@@ -105,16 +105,36 @@ def test_add_member_into_foreign_union_is_refused(client_as, ctx):
     assert ctx.scalar(select(Member).where(Member.id_number == number)) is None
 
 
-def test_unit_dropdown_lists_only_units_in_scope(client_as, ctx):
-    from markupsafe import escape
-
+def test_unit_choices_are_the_chosen_unions_in_scope_and_never_none(client_as, ctx):
     from models.organizations import Unit
 
-    html = client_as("county_admin").get("/memberview/add").get_data(as_text=True)
-    foreign_units = ctx.scalars(select(Unit).where(Unit.org_id == base_of(ctx, county(ctx, 1)).id)).all()
-    own_units = ctx.scalars(select(Unit).where(Unit.org_id == base_of(ctx, county(ctx, 0)).id)).all()
-    assert all(str(escape(u.name)) in html for u in own_units)
-    assert not any(str(escape(u.name)) in html for u in foreign_units)
+    client = client_as("county_admin")
+    html = client.get("/memberview/add").get_data(as_text=True)
+    assert "__None" not in html and 'data-depends-on="org"' in html
+    own, sibling = base_of(ctx, county(ctx, 0), 0), base_of(ctx, county(ctx, 0), 1)
+    foreign = base_of(ctx, county(ctx, 1))
+    names = lambda org: {u.name for u in ctx.scalars(select(Unit).where(Unit.org_id == org.id))}  # noqa: E731
+    offered = lambda **args: {r["text"] for r in client.get("/memberview/units", query_string=args).json}  # noqa: E731
+    assert names(own) and offered(org=own.id) == names(own)
+    assert not offered(org=own.id) & names(sibling)
+    assert offered(org=foreign.id) == set() and offered(org="") == set() and offered(org="__None") == set()
+    assert offered(org=own.id, q="不存在的单位") == set()
+    member = make_member(ctx, sibling)
+    assert offered(member=member.id) == names(sibling)
+    # the edit form asks for the member's own union's units
+    assert f"/memberview/units?member={member.id}" in client.get(f"/memberview/edit/{member.id}").get_data(as_text=True)
+    # a forged unit of another union (or another county) is a form error, never saved
+    foreign_unit = ctx.scalar(select(Unit).where(Unit.org_id == foreign.id))
+    sibling_unit = ctx.scalar(select(Unit).where(Unit.org_id == sibling.id))
+    for unit in (foreign_unit, sibling_unit):
+        number = new_id_number()
+        response = client.post("/memberview/add", data=_member_form(own, id_number=number, unit=str(unit.id)))
+        assert response.status_code == 200 and ("不在可选范围内" in response.get_data(as_text=True)
+                                                 or "所选单位不属于所选工会" in response.get_data(as_text=True))
+        assert ctx.scalar(select(Member).where(Member.id_number == number)) is None
+    # base admin: his own union is chosen already
+    base_html = client_as("base_admin").get("/memberview/add").get_data(as_text=True)
+    assert re.search(r'<select[^>]*name="org"[^>]*>\s*<option value="\d+" selected>', base_html)
 
 
 def test_edit_form_never_shows_the_raw_phone_without_unmask(client_as, ctx):

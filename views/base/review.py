@@ -1,6 +1,8 @@
 """Review flows as FAB actions: a transition table becomes buttons confirmed on one form page."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.baseviews import expose
@@ -31,8 +33,9 @@ class ReviewFlowMixin:
             method = f"flow_{action_name}"
 
             def handler(self, items, _action=action_name):
-                ids = "&".join(f"pk={i.id}" for i in as_list(items))
-                return redirect(url_for(f"{self.endpoint}.flow_form", action=_action) + "?" + ids)
+                # the list the rows were picked on (e.g. filtered to 待审核) is where the step returns
+                return redirect(url_for(f"{self.endpoint}.flow_form", action=_action,
+                                        pk=[i.id for i in as_list(items)], next=self.review_return_url(request.referrer)))
 
             handler.__name__ = method
             icon = "fa-times" if transition.needs_reason else "fa-check"
@@ -43,6 +46,14 @@ class ReviewFlowMixin:
 
     def apply_review(self, item_id: int, action: str, reason: str | None):
         raise NotImplementedError
+
+    def review_return_url(self, url: str | None) -> str:
+        """``url`` if it is a page of this view on this site (the filtered list, a show page), else the list."""
+        parts = urlsplit(url or "")
+        if not parts.scheme and not parts.netloc and parts.path.startswith(f"{self.route_base}/") \
+                or parts.netloc == request.host and parts.path.startswith(f"{self.route_base}/"):
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+        return url_for(f"{self.endpoint}.list")
 
     @expose("/flow/<action>", methods=["GET", "POST"])
     def flow_form(self, action):
@@ -55,9 +66,10 @@ class ReviewFlowMixin:
         # the form repeats the query string's pks: each row once
         pks = list(dict.fromkeys(request.values.getlist("pk")))
         items = [self.scoped_item(pk) for pk in pks]
+        back = self.review_return_url(request.values.get("next"))
         if not items:
             flash("请先勾选要操作的记录", "warning")
-            return redirect(url_for(f"{self.endpoint}.list"))
+            return redirect(back)
         if request.method == "POST":
             reason = request.form.get("reason", "").strip()
             if transition.needs_reason and not reason:
@@ -73,6 +85,6 @@ class ReviewFlowMixin:
                         flash(f"{item}: {err.message}", "danger")
                 if done:
                     flash(f"「{transition.label}」已完成 {done} 条", "success")
-                return redirect(url_for(f"{self.endpoint}.list"))
+                return redirect(back)
         return self.render_template("union/flow_form.html", title=transition.label, transition=transition,
-                                    items=items, action=action, reason=request.form.get("reason", ""))
+                                    items=items, action=action, reason=request.form.get("reason", ""), back=back)

@@ -25,7 +25,12 @@
         placeholder: $el.data("placeholder") || "输入名称搜索",
         language: chinese,
         ajax: { url: endpoint, dataType: "json", delay: 250,
-                data: function (p) { return { q: p.term || "" }; },
+                data: function (p) {
+                  var args = { q: p.term || "" }, other = $el.data("depends-on");
+                  // a dependent choice (unit of the chosen union): the other field's value goes along
+                  if (other) { args[other] = $el.closest("form").find("[name='" + other + "']").val() || ""; }
+                  return args;
+                },
                 processResults: function (data) { return { results: data }; } }
       });
     };
@@ -37,6 +42,12 @@
         start();
       });
     } else { start(); }
+    var other = $el.data("depends-on");
+    if (other) {
+      $el.closest("form").find("[name='" + other + "']").on("change", function () {
+        $el.val(null).trigger("change");  // a unit of the union chosen before no longer fits
+      });
+    }
   }
   function initAll(root) {
     $(".union-lookup", root).each(function () {
