@@ -51,7 +51,7 @@ def test_county_admin_follows_a_card_to_its_list(live_server, page):
     card.click()
     page.wait_for_url(re.compile(r"/memberview/list/"))
     total = int(re.search(r"记录数目:\s*(\d+)", page.locator("body").inner_text()).group(1))
-    assert total == shown and page.locator("table tr:has-text('待审核')").count() == min(shown, 20)
+    assert total == shown and page.locator("table.table-bordered tbody tr:has-text('待审核')").count() == min(shown, 20)
     assert_clean(page)
 
 
