@@ -109,8 +109,9 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
     description_columns = {"id_number": _l("Gender and birth date are filled from a resident ID number")}
     base_order = ("id", "desc")
     show_template = "union/member_show.html"
-    add_template = "union/member_add.html"
-    edit_template = "union/member_edit.html"
+    add_template = "union/lookup_form_add.html"
+    edit_template = "union/lookup_form_edit.html"
+    extra_args = {"form_scripts": ["js/member_form.js"]}  # gender and birth date from the typed ID
     lookup_columns = {"unit": (Unit, "org_id", ()), "org": (Org, "id", (Org.level == OrgLevel.BASE,))}
     _choices = {
         "id_type": SelectField(_l("ID type"), choices=IdType.choices(), default=IdType.RESIDENT),
@@ -167,45 +168,11 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
             hist = inspect(item).attrs.phone.history
             if hist.deleted:
                 item.phone = hist.deleted[0]
-        self._refusable(super().pre_update, item)
+        super().pre_update(item)
 
-    def pre_add(self, item):
-        self._refusable(super().pre_add, item)
-
-    # --- a refused save stays on its form; a saved one shows the member ------------------
-    def process_form(self, form, is_created):
-        g.member_form = form  # re-rendered, as typed, if the service refuses the save
-        super().process_form(form, is_created)
-
-    @staticmethod
-    def _refusable(save, item):
-        try:
-            save(item)
-        except ValueError:
-            g.member_form_refused = True  # FAB flashes the (Chinese) message
-            raise
-
-    @expose("/add", methods=["GET", "POST"])
-    @has_access
-    def add(self):
-        widgets = self._add()
-        if not widgets and g.pop("member_form_refused", False):
-            widgets = self._get_add_widget(form=g.member_form, exclude_cols=[])
-        if widgets:
-            return self.render_template(self.add_template, title=self.add_title, widgets=widgets)
-        return self.post_add_redirect()
-
-    @expose("/edit/<pk>", methods=["GET", "POST"])
-    @has_access
-    def edit(self, pk):
-        item = self.scoped_item(pk)
-        widgets = self._edit(item.id)
-        if not widgets and g.pop("member_form_refused", False):
-            widgets = self._get_edit_widget(form=g.member_form, exclude_cols=[])
-        if widgets:
-            return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
-                                        related_views=self._related_views)
-        return redirect(url_for(".show", pk=item.id))
+    # --- a saved member is shown (a refused save stays on its form: ScopedModelView) ----------
+    def post_edit_redirect(self):
+        return redirect(url_for(".show", pk=request.view_args["pk"]))
 
     def post_add_redirect(self):
         added = g.pop("member_added", None)
