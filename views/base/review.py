@@ -50,8 +50,7 @@ class ReviewFlowMixin:
     def review_return_url(self, url: str | None) -> str:
         """``url`` if it is a page of this view on this site (the filtered list, a show page), else the list."""
         parts = urlsplit(url or "")
-        if not parts.scheme and not parts.netloc and parts.path.startswith(f"{self.route_base}/") \
-                or parts.netloc == request.host and parts.path.startswith(f"{self.route_base}/"):
+        if parts.netloc in ("", request.host) and parts.path.startswith(f"{self.route_base}/"):
             return parts.path + (f"?{parts.query}" if parts.query else "")
         return url_for(f"{self.endpoint}.list")
 
