@@ -207,7 +207,7 @@ def upgrade():
     sa.Column('on_sale_from', sa.Date(), nullable=True),
     sa.Column('on_sale_to', sa.Date(), nullable=True),
     sa.Column('enabled', sa.Boolean(), nullable=True),
-    sa.Column('attachment_required', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.Column('attachment_required', sa.Boolean(), server_default=sa.text('(false)'), nullable=True),
     sa.Column('attachment_note', sa.String(length=200), nullable=True),
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

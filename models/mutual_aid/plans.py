@@ -46,7 +46,7 @@ class ProtectionPlan(Model):
     on_sale_from = Column(Date)
     on_sale_to = Column(Date)
     enabled = Column(Boolean, default=True)
-    attachment_required = Column(Boolean, nullable=False, default=False, server_default=text("false"))  # 参保需上传附件 (e.g. 职工花名册盖章件)
+    attachment_required = Column(Boolean, default=False, server_default=text("false"))  # 参保需上传附件; nullable like enabled (FAB makes a NOT NULL box "required")
     attachment_note = Column(String(200))                                  # what to upload, shown to the unit
     description = Column(Text)
     created_at = Column(UTCDateTime, default=utcnow, nullable=False)

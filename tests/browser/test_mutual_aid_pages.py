@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from models.mutual_aid import Enrollment, EnrollmentStatus, ProtectionPlan
-from tests.browser.pages import assert_clean, flashes, login, submit
+from tests.browser.pages import ENGLISH_OR_RAW, assert_clean, flashes, login, submit
 
 PAGES = [
     ("office", "/mutual-aid/", "#pending-table", "desk"),
@@ -55,3 +55,34 @@ def test_the_unit_sees_its_draft_persons_and_the_forgot_password_page(live_serve
     submit(page, "#send-code")
     assert "手机号应为11位数字" in " ".join(flashes(page, "danger"))
     page.screenshot(path="/tmp/h6-page-forgot.png", full_page=True)
+
+
+def test_a_plan_that_asks_for_an_attachment_holds_the_units_submission(live_server, page, ctx):
+    draft = ctx.scalar(select(Enrollment).where(Enrollment.status == EnrollmentStatus.DRAFT)
+                       .order_by(Enrollment.id).limit(1))
+    plan = draft.plans[0].plan
+    # the office ticks 参保需上传附件 on the plan's edit form
+    login(page, live_server, "office")
+    page.goto(f"{live_server}/protectionplanview/edit/{plan.id}")
+    assert not page.is_checked("input[name=attachment_required]")
+    submit(page, "form button[type=submit]")  # an unticked box is a valid answer, not a missing one
+    assert flashes(page, "success") and not flashes(page, "danger")
+    page.goto(f"{live_server}/protectionplanview/edit/{plan.id}")
+    page.check("input[name=attachment_required]")
+    page.fill("input[name=attachment_note]", "加盖公章的职工花名册")
+    page.screenshot(path="/tmp/plan-attachment-form.png", full_page=True)
+    submit(page, "form button[type=submit]")
+    assert flashes(page, "success") and not flashes(page, "danger")
+    assert_clean(page)
+    # the unit sees what to upload, and 完成 is refused in Chinese until it has
+    page.context.clear_cookies()
+    login(page, live_server, "liuhuzhu")
+    page.goto(f"{live_server}/enrollmentview/show/{draft.id}")
+    assert f"「{plan.name}」需上传参保附件：加盖公章的职工花名册" in page.inner_text("#files")
+    page.on("dialog", lambda dialog: dialog.accept())
+    submit(page, "#submit-enrollment")
+    assert any("需上传参保附件（加盖公章的职工花名册）" in f for f in flashes(page, "danger"))
+    page.screenshot(path="/tmp/plan-attachment-refused.png", full_page=True)
+    assert not ENGLISH_OR_RAW.findall(page.locator("body").inner_text())  # the refusal is the page's one red line
+    ctx.expire_all()
+    assert ctx.get(Enrollment, draft.id).status == EnrollmentStatus.DRAFT
