@@ -42,7 +42,7 @@ ZH = {
     "More than %(cap)s records match: only the first %(cap)s can be paged; narrow the search.":
         "匹配记录超过 %(cap)s 条，仅能翻阅前 %(cap)s 条，请缩小搜索范围。",
     "Name": "姓名", "Nature": "单位性质", "No records": "暂无记录", "Operator": "操作人",
-    "Organization": "所属组织", "Organization tree": "组织架构树", "Organizations": "工会组织",
+    "Organization": "所属组织", "Organization name": "名称", "Organization tree": "组织架构树", "Organizations": "工会组织",
     "Organizations and members": "组织与会员", "Parent organization": "上级组织", "Path": "路径",
     "Pending certifications": "待审核实名认证", "Phone": "联系电话", "Position": "职务", "Processing trail": "处理轨迹",
     "Reason": "原因", "Reason (required, audited)": "查看原因（必填，将记入审计）", "Records": "记录",

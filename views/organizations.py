@@ -20,7 +20,7 @@ from .base import ScopedInterface, ScopedModelView, scope_rel
 from .form_validators import NotMoreThan, NotNegative, Pure, UniqueValue
 
 ORG_LABELS = {
-    "name": _l("Name"), "code": _l("Code"), "level": _l("Level"), "level_label": _l("Level"),
+    "name": _l("Organization name"), "code": _l("Code"), "level": _l("Level"), "level_label": _l("Level"),
     "parent": _l("Parent organization"), "uscc": _l("USCC"), "chairman": _l("Chairman"),
     "contact": _l("Contact"), "phone": _l("Phone"), "address": _l("Address"), "path": _l("Path"),
 }

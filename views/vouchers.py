@@ -111,11 +111,11 @@ class MerchantView(ImageColumnsMixin, ScopedModelView):
         flash(f"已{'上线' if online else '下线'} {len(as_list(items))} 个商家", "success")
         return redirect(url_for(".list"))
 
-    @action("online", "上线", icon="fa-arrow-up")
+    @action("online", "上线", "确定将所选商家上线？上线后可核销电子券。", icon="fa-arrow-up")
     def go_online(self, items):
         return self._set_online(items, True)
 
-    @action("offline", "下线", icon="fa-arrow-down")
+    @action("offline", "下线", "确定将所选商家下线？下线的商家不能核销电子券。", icon="fa-arrow-down")
     def go_offline(self, items):
         return self._set_online(items, False)
 

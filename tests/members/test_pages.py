@@ -146,3 +146,19 @@ def test_the_pending_filter_survives_an_approval(client_as, ctx, app):
     for forged in ("https://evil.example/memberview/list/", "//evil.example/memberview/list/", "/users/list/"):
         response = client.post("/memberview/flow/approve", data={"pk": [b.id], "next": forged})
         assert response.headers["Location"].endswith("/memberview/list/"), forged
+
+
+def test_a_step_taken_on_the_show_page_returns_to_the_filtered_list_it_was_opened_from(client_as, ctx):
+    org = _own_union(ctx)
+    a, _b = _pending(ctx, org, "详情甲"), _pending(ctx, org, "详情乙")
+    client = client_as("base_admin")
+    show = client.get(f"/memberview/show/{a.id}", headers={"Referer": f"http://localhost{PENDING}"})
+    link = re.search(r'href="([^"]*/memberview/flow/approve[^"]*)"', show.get_data(as_text=True)).group(1)
+    link = link.replace("&amp;", "&")
+    form = client.get(link).get_data(as_text=True)
+    next_value = re.search(r'name="next" value="([^"]*)"', form).group(1).replace("&amp;", "&")
+    assert next_value == PENDING
+    response = client.post("/memberview/flow/approve", data={"pk": [a.id], "next": next_value})
+    assert response.headers["Location"].endswith(PENDING)
+    listing = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已完成 1 条" in listing and "详情乙" in listing and "详情甲" not in listing
