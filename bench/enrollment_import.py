@@ -40,7 +40,9 @@ def write_file(path, n):
 
 
 def run_ours(app, path, enrollment) -> float:
-    client = app.test_client()
+    from app.testing import IsolatedClient
+
+    client = IsolatedClient(app, app.response_class)  # each request loads its user, as in production
     client.post("/login/", data={"username": enrollment.member_unit.username, "password": PASSWORD})
     line = enrollment.plans[0]
     start = time.perf_counter()

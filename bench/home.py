@@ -60,7 +60,9 @@ def add_vouchers(session, county):
 
 
 def timed(app, username):
-    client = app.test_client()
+    from app.testing import IsolatedClient
+
+    client = IsolatedClient(app, app.response_class)  # each request loads its user, as in production
     client.post("/login/", data={"username": username, "password": "Bench@2026pass"})
     out = {}
     for name, url, marker in (("home", "/", "home-todo"), ("stats", "/statistics/", "stat-table")):

@@ -50,7 +50,9 @@ def make_users(session, city, first_county):
 
 
 def timed_pages(app, username, unit_id):
-    client = app.test_client()
+    from app.testing import IsolatedClient
+
+    client = IsolatedClient(app, app.response_class)  # each request loads its user, as in production
     client.post("/login/", data={"username": username, "password": "Bench@2026pass"})
     urls = ["/memberview/list/?_flt_0_name=张", f"/memberview/list/?_flt_0_unit={unit_id}"]
     for url in urls:  # warm-up

@@ -7,10 +7,9 @@ import os
 import re
 
 import pytest
-from flask import g, has_app_context
-from flask.testing import FlaskClient
 
 from app.database import reset_postgres_schema
+from app.testing import IsolatedClient
 from seed.loader import DEMO_PASSWORD
 
 TEST_MEMBERS = 120
@@ -38,22 +37,6 @@ def _config(url: str, **extra) -> dict:
         "SERVER_NAME": None,
         **extra,
     }
-
-
-class IsolatedClient(FlaskClient):
-    """A test client whose requests don't inherit the previous request's user.
-
-    Requests reuse an app context the test has pushed (the ``ctx`` fixture), and
-    Flask-Login caches the loaded user in ``g``; production has one context per
-    request, so clear what a request would have started without.
-    """
-
-    def open(self, *args, **kwargs):
-        if has_app_context():
-            for key in ("_login_user", "user", "_org_paths", "list_count_capped", "_permission_cache",
-                        "_jwt_extended_jwt", "_jwt_extended_jwt_header", "_jwt_extended_jwt_user"):
-                g.pop(key, None)
-        return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")

@@ -300,9 +300,9 @@ def upgrade():
     sa.UniqueConstraint('member_no')
     )
     op.create_index('ix_member_cert_pending', 'member', ['org_id'], unique=False, postgresql_where=sa.text("cert_status = 'pending'"), sqlite_where=sa.text("cert_status = 'pending'"))
-    op.create_index('ix_member_name', 'member', ['name', 'org_id', 'id'], unique=False, postgresql_ops={'name': 'varchar_pattern_ops'})
+    op.create_index('ix_member_name', 'member', ['org_id', 'name', 'id'], unique=False, postgresql_ops={'name': 'varchar_pattern_ops'})
     op.create_index('ix_member_org_id_id', 'member', ['org_id', 'id'], unique=False)
-    op.create_index('ix_member_unit_id_id', 'member', ['unit_id', 'id'], unique=False)
+    op.create_index('ix_member_unit_id_id', 'member', ['unit_id', 'org_id', 'id'], unique=False)
     op.create_table('member_unit',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
