@@ -14,16 +14,37 @@ from app.database import reset_postgres_schema
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def fresh_database_url(name: str) -> str:
-    """DATABASE_URL (its public schema is dropped and recreated) or a new SQLite file."""
+def fresh_database_url(name: str, sibling: str = "") -> str:
+    """DATABASE_URL (its public schema is dropped and recreated) or a new SQLite file.
+
+    ``sibling``: a second database beside it (PostgreSQL: ``<database>_<sibling>``, created when
+    missing), for a bench that compares two sizes side by side in the same run."""
     url = os.environ.get("DATABASE_URL")
     if url and url.startswith("postgresql"):
+        if sibling:
+            url = _sibling_database(url, sibling)
         return reset_postgres_schema(url)
+    if sibling:
+        name = f"{name}_{sibling}"
     OUT.mkdir(exist_ok=True)
     path = OUT / f"{name}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{path}"
+
+
+def _sibling_database(url: str, suffix: str) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{suffix}"
+    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def peak_rss_mb() -> float:

@@ -1,7 +1,8 @@
 """Median server time of the scoped member list page at 100k and 1M members.
 
 python bench/member_list.py [ROWS]   (DATABASE_URL chooses the database; default SQLite)
-Last line: rows=… county_ms=… city_ms=… rows_small=100000 county_ms_small=… city_ms_small=…
+Last line: rows=… county_ms=… city_ms=… rows_small=100000 county_ms_small=… city_ms_small=… county_ratio=… city_ratio=…
+(target: the page at 1M within 1.3× of the page at 100k, i.e. both ratios ≤ 1.3)
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sqlalchemy import select, text  # noqa: E402
 from bench._data import bulk_insert, fresh_database_url, member_rows  # noqa: E402
 
 COUNTIES, BASES_PER_COUNTY, UNITS_PER_BASE = 10, 50, 4
-REPEAT = 15
+REPEAT = 25
 
 
 def build_tree(session):
@@ -49,7 +50,8 @@ def make_users(session, city, first_county):
     session.commit()
 
 
-def timed_pages(app, username, unit_id):
+def page_timer(app, username, unit_id):
+    """A logged-in client; each call times the two list pages once (ms each)."""
     from app.testing import IsolatedClient
 
     client = IsolatedClient(app, app.response_class)  # each request loads its user, as in production
@@ -57,24 +59,28 @@ def timed_pages(app, username, unit_id):
     urls = ["/memberview/list/?_flt_0_name=张", f"/memberview/list/?_flt_0_unit={unit_id}"]
     for url in urls:  # warm-up
         assert client.get(url).status_code == 200
-    times = []
-    for _ in range(REPEAT):
+
+    def once() -> list[float]:
+        times = []
         for url in urls:
             start = time.perf_counter()
             response = client.get(url)
             times.append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200 and "member_no" not in response.get_data(as_text=True)[:10]
-    return statistics.median(times)
+        return times
+
+    return once
 
 
-def main(total: int = 1_000_000, small: int = 100_000) -> None:
+def build(rows: int, sibling: str = ""):
+    """An app on its own database holding ``rows`` members; returns (app, county unit id)."""
     from app import create_app
     from app.cli import init_db
     from app.extensions import db
     from models.members import Member
     from models.organizations import Org
 
-    url = fresh_database_url("member_list")
+    url = fresh_database_url("member_list", sibling)
     app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
                       "RATELIMIT_ENABLED": False})
     with app.app_context():
@@ -82,22 +88,33 @@ def main(total: int = 1_000_000, small: int = 100_000) -> None:
         city, org_units = build_tree(db.session)
         first_county = db.session.scalar(select(Org).where(Org.parent_id == city.id).order_by(Org.id))
         make_users(db.session, city, first_county)
-        county_unit = org_units[0][1]
-        engine = db.engine
         t0 = time.perf_counter()
-        bulk_insert(engine, Member.__table__, member_rows(0, small, org_units))
-        _analyze(engine)
-        print(f"inserted {small} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
-        county_small = timed_pages(app, "bench_county", county_unit)
-        city_small = timed_pages(app, "bench_city", county_unit)
-        t0 = time.perf_counter()
-        bulk_insert(engine, Member.__table__, member_rows(small, total - small, org_units))
-        _analyze(engine)
-        print(f"inserted {total - small} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
-        county_ms = timed_pages(app, "bench_county", county_unit)
-        city_ms = timed_pages(app, "bench_city", county_unit)
-    print(f"rows={total} county_ms={county_ms:.1f} city_ms={city_ms:.1f} rows_small={small} "
-          f"county_ms_small={county_small:.1f} city_ms_small={city_small:.1f}")
+        bulk_insert(db.engine, Member.__table__, member_rows(0, rows, org_units))
+        _analyze(db.engine)
+        print(f"inserted {rows} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    return app, org_units[0][1]
+
+
+def main(total: int = 1_000_000, small: int = 100_000) -> None:
+    """Both sizes side by side, timed in alternating rounds: a load spike on this shared machine
+    hits both, so the ratio (big / small, median of the rounds' ratios) is what compares."""
+    sizes = {"big": build(total), "small": build(small, sibling="small")}
+    samples = {(size, who): [] for size in sizes for who in ("county", "city")}
+    timers = {}
+    for size, (app, unit) in sizes.items():
+        for who in ("county", "city"):
+            with app.app_context():
+                timers[size, who] = (app, page_timer(app, f"bench_{who}", unit))
+    for _ in range(REPEAT):
+        for key, (app, once) in timers.items():
+            with app.app_context():
+                samples[key].append(once())
+    ms = {key: statistics.median(t for pair in runs for t in pair) for key, runs in samples.items()}
+    ratio = {who: statistics.median(sum(b) / sum(s) for b, s in zip(samples["big", who], samples["small", who]))
+             for who in ("county", "city")}
+    print(f"rows={total} county_ms={ms['big', 'county']:.1f} city_ms={ms['big', 'city']:.1f} rows_small={small} "
+          f"county_ms_small={ms['small', 'county']:.1f} city_ms_small={ms['small', 'city']:.1f} "
+          f"county_ratio={ratio['county']:.2f} city_ratio={ratio['city']:.2f}")
 
 
 def _analyze(engine):
