@@ -14,6 +14,23 @@ def reset_postgres_schema(url: str) -> str:
     return url
 
 
+def sibling_database_url(url: str, suffix: str) -> str:
+    """A PostgreSQL database beside ``url``'s, named ``<database>_<suffix>``, created when missing
+    (a bench's second size, a parallel test worker's own database)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{suffix}"
+    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 def fast_insert(session, table, rows: list[dict]) -> None:
     """INSERT many rows through the driver's executemany, skipping SQLAlchemy's per-row
     parameter processing (the bulk import's hot path). Rows carry every value, defaults

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from app.database import reset_postgres_schema
+from app.database import reset_postgres_schema, sibling_database_url
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -22,7 +22,7 @@ def fresh_database_url(name: str, sibling: str = "") -> str:
     url = os.environ.get("DATABASE_URL")
     if url and url.startswith("postgresql"):
         if sibling:
-            url = _sibling_database(url, sibling)
+            url = sibling_database_url(url, sibling)
         return reset_postgres_schema(url)
     if sibling:
         name = f"{name}_{sibling}"
@@ -31,20 +31,6 @@ def fresh_database_url(name: str, sibling: str = "") -> str:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{path}"
-
-
-def _sibling_database(url: str, suffix: str) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    name = f"{parsed.database}_{suffix}"
-    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def peak_rss_mb() -> float:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from app.database import reset_postgres_schema
+from app.database import reset_postgres_schema, sibling_database_url
 from app.testing import IsolatedClient
 from seed.loader import DEMO_PASSWORD
 
@@ -18,7 +18,8 @@ TEST_MEMBERS = 120
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("DATABASE_URL")
     if url and url.startswith("postgresql"):
-        return reset_postgres_schema(url)
+        worker = os.environ.get("PYTEST_XDIST_WORKER")  # pytest -n: each worker its own database
+        return reset_postgres_schema(sibling_database_url(url, worker) if worker else url)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
