@@ -69,3 +69,10 @@ def test_units_list_filter_by_name_in_scope(client_as, ctx):
     make_unit(ctx, base_of(ctx, county(ctx, 1)), name="筛选测试乙单位")
     html = client_as("county_admin").get("/unitview/list/?_flt_0_name=筛选测试").get_data(as_text=True)
     assert mine.name in html and "筛选测试乙单位" not in html
+
+
+def test_an_org_is_labelled_by_its_name_not_a_persons_name(client_as):
+    client = client_as("county_admin")
+    for url in ("/orgview/list/", "/orgview/add"):
+        html = client.get(url).get_data(as_text=True)
+        assert "名称" in html and "姓名" not in html, url
