@@ -8,6 +8,8 @@ harmless) and finally writes the result file of rejected rows.
 """
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +19,12 @@ from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from app.forked import forked
+from app.forked import ChildFailed, forked
 from app.services import audit, jobs
 from app.services.errors import DomainError, NotFoundError
 from app.storage import store
 from app.xlsx.cells import text
-from app.xlsx.reader import is_huge, read_rows, sheet_info
+from app.xlsx.reader import check_bounds, read_rows
 from app.xlsx.safety import HostileFileError, check_xlsx
 from app.xlsx.writer import SheetSpec, StreamingSheet, header_title
 from models.audit import AuditEvent
@@ -152,12 +154,12 @@ def run_import(session: Session, job_id: int, *, batch_size: int = 20000, token:
     actor = job.submitted_by
     try:
         with store().local_copy("uploads", job.stored_name) as path:
-            _size, rows = sheet_info(path)
-            job.total_rows = max((rows or 1) - 1, 0) if rows else None
+            bounds = sheet_bounds(path, kind)
+            job.total_rows = max(bounds.rows - 1, 0) if bounds.rows else None
             jobs.beat(session, lease)
             session.commit()
             with audit.acting_as(actor):
-                _run_batches(session, job, kind, actor, path, batch_size, lease)
+                _run_batches(session, job, kind, actor, path, batch_size, lease, bounds)
         _finish(session, job, kind, lease)
     except jobs.LeaseLostError:
         session.rollback()
@@ -217,28 +219,59 @@ def _finish(session, job, kind, lease) -> None:
         job.total_rows = job.processed_rows
 
 
-def _run_batches(session, job, kind, actor, path, batch_size, lease):
-    rows = read_rows(path)
+def sheet_bounds(path, kind: ImportKind):
+    """The first sheet's extent checked against the kind (before any reader allocates for it).
+
+    Raises:
+        HostileFileError: too wide or too long. DomainError: the file cannot be read (bad CRC, no sheet).
+    """
+    try:
+        return check_bounds(path, columns=len(kind.sheet.columns), max_rows=current_app.config["IMPORT_MAX_ROWS"])
+    except HostileFileError:
+        raise
+    except (zipfile.BadZipFile, KeyError, AttributeError, EOFError, zlib.error):
+        raise DomainError("文件已损坏（压缩数据校验失败或缺少工作表），无法读取；"
+                          "请用 Excel 打开后另存为 .xlsx 再上传", code="file_refused") from None
+
+
+def _run_batches(session, job, kind, actor, path, batch_size, lease, bounds):
+    """Read and parse (pure work) in a forked child under a memory limit while this process
+    writes: a hostile sheet fails its own job, never the worker."""
+    context = kind.make_context(session, job, actor)
+    stream = True if bounds.sparse else None  # a sparse range streams; otherwise the size decides
+    limit = current_app.config["IMPORT_PARSE_MEMORY_MB"] * 1024 * 1024
+    batches = forked(_parsed_batches_of_file, path, kind, context, job.processed_rows, batch_size, stream,
+                     memory_limit=limit)
+    for batch in _read_guarded(batches, job):
+        _write(session, job, kind, context, actor, batch, lease)
+
+
+def _read_guarded(batches, job):
+    """The child's batches; what went wrong reading the file becomes a Chinese DomainError."""
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (DomainError, HostileFileError):
+            raise
+        except ChildFailed as err:
+            current_app.logger.warning("import job %s: reader failed: %s", job.id, err)
+            raise DomainError(f"{err}，请检查文件（勿含超出模板范围的单元格）或拆分后重新上传") from None
+        except Exception as err:  # the child only reads and parses: a failure there is about the file
+            current_app.logger.warning("import job %s: file unreadable: %r", job.id, err)
+            raise DomainError("文件内容无法读取（文件可能已损坏，或不是 Excel 保存的 .xlsx 文件），"
+                              "请用 Excel 打开后另存为 .xlsx 再上传") from None
+        yield batch
+
+
+def _parsed_batches_of_file(path, kind, context, skip, batch_size, stream):
+    rows = read_rows(path, stream=stream)
     header = next(rows, None)
     if header is None:
         raise DomainError("文件是空的")
     mapping = list(_header_map(kind, header).items())
-    context = kind.make_context(session, job, actor)
-    args = (kind, context, mapping, job.processed_rows, batch_size)
-    if is_huge(path):
-        # read and parse (pure work) in a second process while this one writes
-        rows.close()
-        batches = forked(_parsed_batches_of_file, path, *args)
-    else:
-        batches = _parsed_batches(rows, *args)
-    for batch in batches:
-        _write(session, job, kind, context, actor, batch, lease)
-
-
-def _parsed_batches_of_file(path, *args):
-    rows = read_rows(path)
-    next(rows, None)  # the header
-    yield from _parsed_batches(rows, *args)
+    yield from _parsed_batches(rows, kind, context, mapping, skip, batch_size)
 
 
 def _parsed_batches(rows, kind, context, mapping, skip, batch_size):
