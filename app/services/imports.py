@@ -20,6 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.forked import ChildFailed, forked
+from app.masking import mask_id_number, mask_phone
 from app.services import audit, jobs
 from app.services.errors import DomainError, NotFoundError
 from app.storage import store
@@ -66,7 +67,7 @@ def get_kind(key: str) -> ImportKind:
         raise NotFoundError("不支持的导入类型") from None
 
 
-def save_upload(stream, max_bytes: int) -> str:
+def save_upload(stream, max_bytes: int, kind: ImportKind | None = None) -> str:
     """Copy an upload into the file store under a generated name, stopping as soon as it
     exceeds the limit; returns the stored name.
 
@@ -89,6 +90,8 @@ def save_upload(stream, max_bytes: int) -> str:
             if written > max_bytes:
                 raise HostileFileError(f"文件过大，上限为 {max_bytes / 1048576:.0f} MB")
             check_xlsx(path, max_bytes=max_bytes)
+            if kind is not None:
+                sheet_bounds(path, kind)  # too wide or too long: refused now rather than in the job
         except HostileFileError as err:
             raise DomainError(str(err), code="file_refused") from None
         return store().put("uploads", path)
@@ -110,7 +113,7 @@ def submit_import(session: Session, *, actor, kind_key: str, file_name: str, str
         params = kind.check_params(session, actor, dict(params or {}))
     if not (file_name or "").lower().endswith(".xlsx"):
         raise DomainError("请上传 .xlsx 格式的文件（可先下载模板）", code="file_refused")
-    stored_name = save_upload(stream, current_app.config["IMPORT_MAX_BYTES"])
+    stored_name = save_upload(stream, current_app.config["IMPORT_MAX_BYTES"], kind)
     job = DataJob(direction=JobDirection.IMPORT, kind=kind.key, kind_label=kind.label,
                   file_name=Path(file_name).name[:255], stored_name=stored_name, status=JobStatus.PENDING,
                   params=params or None, org_id=org_id if org_id is not None else getattr(actor, "org_id", None),
@@ -318,21 +321,65 @@ def _write(session, job, kind, context, actor, batch, lease):
 
 def _write_result_file(session, job, kind, lease) -> str:
     """导出结果: the rejected rows as submitted, failed cells marked, reasons in a last column."""
+    with store().scratch(".xlsx") as path:
+        _result_sheet(session, job, kind, path, lease=lease)
+        return store().put("results", path)
+
+
+def _result_sheet(session, job, kind, path, *, lease=None, masks: dict | None = None) -> None:
     columns = kind.sheet.columns
     titles = {c.key: c.title for c in columns}
+    masks = masks or {}
+    sheet = StreamingSheet(path, kind.sheet.title, [header_title(c) for c in columns] + ["错误原因"])
+    errors = session.scalars(select(JobError).where(JobError.job_id == job.id).order_by(JobError.row_no)
+                             .execution_options(yield_per=2000))
+    for n, error in enumerate(errors, 1):
+        if lease is not None and n % 20000 == 0:
+            jobs.beat_now(lease)
+        reasons = error.reasons
+        marked = [i for i, c in enumerate(columns) if c.key in reasons]
+        explained = "；".join(f"{titles.get(k, '整行')}：{v}" if k != ROW_ERROR else v for k, v in reasons.items())
+        values = [error.values.get(c.key) for c in columns]
+        if masks:
+            values = [masks[c.key](text(v)) if c.key in masks and v not in (None, "") else v
+                      for c, v in zip(columns, values)]
+        sheet.write(values + [f"第{error.row_no}行 {explained}"], marked)
+    sheet.close()
+
+
+# personal data a result file shows only to its submitter and to holders of ``unmask`` (issue 8 §2.2)
+MASKS: dict[str, Callable[[str], str]] = {"id_number": mask_id_number, "phone": mask_phone, "mobile": mask_phone}
+
+
+def masks_of(kind: ImportKind) -> dict:
+    return {c.key: MASKS[c.key] for c in kind.sheet.columns if c.key in MASKS}
+
+
+def sees_raw_file(job: DataJob, user, has_access: Callable[[str, str], bool]) -> bool:
+    """Whether ``user`` gets a job's file as written: its submitter, or a holder of ``can_unmask``
+    on the view the job belongs to (the import kind's view, the exported list)."""
+    if user is not None and job.submitted_by_id is not None and job.submitted_by_id == getattr(user, "id", None):
+        return True
+    if job.direction == JobDirection.IMPORT:
+        view_name = REGISTRY[job.kind].view_name if job.kind in REGISTRY else ""
+    else:
+        view_name = (job.params or {}).get("view") or job.kind.partition(":")[2]
+    return bool(view_name) and has_access("can_unmask", view_name)
+
+
+def masked_result(session, job: DataJob) -> bytes:
+    """导出结果 of an import with ID numbers and phones masked (for whoever may see the job but not
+    the raw data, e.g. the auditor), written afresh from the rejected rows.
+
+    Raises:
+        NotFoundError: the job has no result file (or is not an import of a known kind).
+    """
+    if job.direction != JobDirection.IMPORT or job.kind not in REGISTRY or not store().exists("results", job.result_name):
+        raise NotFoundError("该任务没有可下载的文件")
+    kind = REGISTRY[job.kind]
     with store().scratch(".xlsx") as path:
-        sheet = StreamingSheet(path, kind.sheet.title, [header_title(c) for c in columns] + ["错误原因"])
-        errors = session.scalars(select(JobError).where(JobError.job_id == job.id).order_by(JobError.row_no)
-                                 .execution_options(yield_per=2000))
-        for n, error in enumerate(errors, 1):
-            if n % 20000 == 0:
-                jobs.beat_now(lease)
-            reasons = error.reasons
-            marked = [i for i, c in enumerate(columns) if c.key in reasons]
-            explained = "；".join(f"{titles.get(k, '整行')}：{v}" if k != ROW_ERROR else v for k, v in reasons.items())
-            sheet.write([error.values.get(c.key) for c in columns] + [f"第{error.row_no}行 {explained}"], marked)
-        sheet.close()
-        return store().put("results", path)
+        _result_sheet(session, job, kind, path, masks=masks_of(kind))
+        return path.read_bytes()
 
 
 def job_file(job: DataJob, which: str) -> tuple[str, str, str]:
