@@ -13,6 +13,7 @@ connections.
 """
 from __future__ import annotations
 
+import faulthandler
 import os
 import pickle
 import resource
@@ -71,6 +72,8 @@ def _child(fd: int, produce, args, memory_limit: int | None) -> None:
     code = 0
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the worker's handlers are the parent's
+        os.environ["RUST_BACKTRACE"] = "0"  # a failed allocation: one line on stderr, not a backtrace
+        faulthandler.disable()  # an abort here is expected and reported by the parent
         if memory_limit:
             limit = _address_space() + memory_limit
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -94,14 +94,16 @@ def check_bounds(path, *, columns: int, max_rows: int) -> SheetBounds:
                             raise HostileFileError(tall_msg)
                         declared_rows = end_row
                 odd = any(ws + b'r="' in block for ws in (b"\n", b"\t", b"\r"))
+                too_tall = False
                 for match in (general if odd else fast).finditer(block):
                     letters, wide_row, number = match.groups()
                     if letters is not None and column_index(letters.decode()) >= allowed_cols:
                         raise HostileFileError(wide_msg)
                     row = int(number or wide_row)
-                    if row > allowed_rows:
-                        raise HostileFileError(tall_msg)
+                    too_tall = too_tall or row > allowed_rows  # (a wide cell in this block is named first)
                     last_row = max(last_row, row)
+                if too_tall:
+                    raise HostileFileError(tall_msg)
                 tail = block[-32:]  # a reference cut by the chunk boundary is seen whole in the next block
     sparse = last_row > dense_rows or (declared_rows or 0) > dense_rows
     return SheetBounds(size=size, rows=declared_rows, sparse=sparse)
