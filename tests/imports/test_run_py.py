@@ -2,6 +2,7 @@
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -41,6 +42,15 @@ def _wait(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _heartbeats(instance: Path) -> list[str]:
+    """When the workers last said they were alive (written on worker_ready: the broker works)."""
+    try:
+        with sqlite3.connect(instance / "union.db", timeout=5) as db:
+            return [row[0] for row in db.execute("SELECT seen_at FROM worker_heartbeat")]
+    except sqlite3.Error:
+        return []
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -57,11 +67,13 @@ def test_run_py_restarts_a_killed_worker_and_stops_it_on_sigterm(tmp_path):
     try:
         first = _wait(lambda: _worker_of(run.pid), 90, "the worker")
         groups.add(_procs()[first][1])
-        # the prefork pool: the worker forks its two processes
+        # the prefork pool: the worker forks its two processes; it is ready (connected to the broker)
         _wait(lambda: sum(1 for _p, (pp, _g, _c) in _procs().items() if pp == first) >= 2, 60, "the pool")
+        seen = _wait(lambda: _heartbeats(tmp_path), 60, "the worker's first heartbeat")
         os.kill(first, signal.SIGKILL)
         second = _wait(lambda: (w := _worker_of(run.pid)) and w != first and w, 30, "the restarted worker")
         groups.add(_procs()[second][1])
+        _wait(lambda: (now := _heartbeats(tmp_path)) and max(now) > max(seen), 60, "the restarted worker ready")
         assert "-c 2" in _procs()[second][2] and "prefork" in _procs()[second][2]
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=40)
