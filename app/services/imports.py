@@ -91,7 +91,8 @@ def save_upload(stream, max_bytes: int, kind: ImportKind | None = None) -> str:
                 raise HostileFileError(f"文件过大，上限为 {max_bytes / 1048576:.0f} MB")
             check_xlsx(path, max_bytes=max_bytes)
             if kind is not None:
-                sheet_bounds(path, kind)  # too wide or too long: refused now rather than in the job
+                # too wide or too long: refused now rather than in the job
+                sheet_bounds(path, kind, scan_up_to=UPLOAD_SCAN_BYTES)
         except HostileFileError as err:
             raise DomainError(str(err), code="file_refused") from None
         return store().put("uploads", path)
@@ -222,14 +223,18 @@ def _finish(session, job, kind, lease) -> None:
         job.total_rows = job.processed_rows
 
 
-def sheet_bounds(path, kind: ImportKind):
+UPLOAD_SCAN_BYTES = 64 * 1024 * 1024  # an upload scans the whole sheet up to this much XML (the job always does)
+
+
+def sheet_bounds(path, kind: ImportKind, *, scan_up_to: int | None = None):
     """The first sheet's extent checked against the kind (before any reader allocates for it).
 
     Raises:
         HostileFileError: too wide or too long. DomainError: the file cannot be read (bad CRC, no sheet).
     """
     try:
-        return check_bounds(path, columns=len(kind.sheet.columns), max_rows=current_app.config["IMPORT_MAX_ROWS"])
+        return check_bounds(path, columns=len(kind.sheet.columns), max_rows=current_app.config["IMPORT_MAX_ROWS"],
+                            scan_up_to=scan_up_to)
     except HostileFileError:
         raise
     except (zipfile.BadZipFile, KeyError, AttributeError, EOFError, zlib.error):

@@ -56,10 +56,12 @@ class SheetBounds:
     sparse: bool               # the range is far larger than the cells written: stream it
 
 
-def check_bounds(path, *, columns: int, max_rows: int) -> SheetBounds:
+def check_bounds(path, *, columns: int, max_rows: int, scan_up_to: int | None = None) -> SheetBounds:
     """Refuse a sheet whose declared (<dimension>) or actual extent exceeds ``columns`` (plus
     ``COLUMN_SLACK``) or ``max_rows`` data rows, scanning the worksheet XML in constant memory
     before any reader allocates for it; tell a sparse sheet (a lone cell at M1000000) apart.
+    ``scan_up_to``: above this many bytes of sheet XML only the declared extent is checked (an
+    upload request; the job scans the whole sheet before reading it).
 
     Raises:
         HostileFileError: the sheet is too wide or too long (Chinese message).
@@ -93,6 +95,8 @@ def check_bounds(path, *, columns: int, max_rows: int) -> SheetBounds:
                         if end_row > allowed_rows:
                             raise HostileFileError(tall_msg)
                         declared_rows = end_row
+                    if scan_up_to is not None and size > scan_up_to:
+                        break
                 odd = any(ws + b'r="' in block for ws in (b"\n", b"\t", b"\r"))
                 too_tall = False
                 for match in (general if odd else fast).finditer(block):

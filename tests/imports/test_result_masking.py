@@ -51,3 +51,37 @@ def test_job_list_has_a_result_button_per_row(client_as, ctx, tmp_path):
     listing = other.get("/datajobview/list/")
     assert f"/datajobview/file/{job_id}/result" not in other.get(listing.headers["Location"]).get_data(as_text=True)
     assert other.get(f"/datajobview/file/{job_id}/result").status_code == 404
+
+
+def test_unmask_holder_gets_raw_of_another_s_import(client_as, ctx, tmp_path):
+    own = base_of(ctx, county(ctx), 0)
+    bad = member_row(own, org="", phone="13812340000", migrant_worker="也许")
+    path = make_xlsx(tmp_path / "b.xlsx", [MEMBER_HEADER, bad])
+    with open(path, "rb") as fh:
+        response = client_as("base_admin").post("/datajobview/upload", content_type="multipart/form-data",
+                                                data={"kind": "members", "file": (fh, "基层.xlsx")})
+    url = f"/datajobview/file/{int(response.headers['Location'].rsplit('/', 1)[1])}/result"
+    assert _cells(client_as("county_admin").get(url))[1][2] == bad[2]  # 区县管理员 holds MemberView unmask
+    assert _cells(client_as("auditor").get(url))[1][2] == mask_id_number(bad[2])
+
+
+def test_an_export_file_of_another_user_is_refused_without_unmask(client_as, ctx, tmp_path):
+    from sqlalchemy import select
+
+    from app.storage import store
+    from models.imports import DataJob, JobDirection, JobStatus
+    from models.security import AppUser
+
+    admin = ctx.scalar(select(AppUser).where(AppUser.username == "county_admin"))
+    stored = store().put("exports", make_xlsx(tmp_path / "e.xlsx", [["证件号码"], ["110101199003070028"]]) and
+                         (tmp_path / "e.xlsx"))
+    job = DataJob(direction=JobDirection.EXPORT, kind="export:MemberView", kind_label="会员导出", file_name="会员.xlsx",
+                  status=JobStatus.SUCCEEDED, params={"view": "MemberView", "args": {}}, org_id=admin.org_id,
+                  submitted_by_id=admin.id, result_name=stored)
+    ctx.add(job)
+    ctx.commit()
+    url = f"/datajobview/file/{job.id}/result"
+    assert client_as("county_admin").get(url).status_code == 200
+    auditor = client_as("auditor")
+    assert auditor.get(url).status_code == 403
+    assert url not in auditor.get(f"/datajobview/show/{job.id}").get_data(as_text=True)
