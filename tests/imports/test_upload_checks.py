@@ -67,3 +67,19 @@ def test_a_jpeg_comment_does_not_survive_re_encoding(app):
         clean, ext, _mime = reencode_image(buffer.getvalue())
     assert ext == "jpg" and b"<script>" not in clean and b"\xff\xfe" not in clean  # no COM segment at all
     assert Image.open(io.BytesIO(clean)).size == (40, 30)
+
+
+def test_hostile_sheets_uploaded_through_the_page_are_refused_in_chinese(client_as, ctx, tmp_path):
+    from models.imports import DataJob
+    from tests.imports.hostile import corrupt_crc
+
+    client = client_as("county_admin")
+    before = ctx.query(DataJob).count()
+    for path, message in ((write_xlsx(tmp_path / "xfd.xlsx", extra_cell="XFD1048576"), "列数超出模板"),
+                          (corrupt_crc(write_xlsx(tmp_path / "crc.xlsx", [["张三"] * 13] * 20)), "文件已损坏"),
+                          (write_xlsx(tmp_path / "xxe.xlsx", parts={"xl/Styles.XML": XXE}), "DOCTYPE")):
+        with open(path, "rb") as fh:
+            response = client.post("/datajobview/upload", content_type="multipart/form-data",
+                                   data={"kind": "members", "file": (fh, "h.xlsx")})
+        assert response.status_code == 200 and message in response.get_data(as_text=True), message
+    assert ctx.query(DataJob).count() == before
