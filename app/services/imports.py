@@ -223,7 +223,8 @@ def _finish(session, job, kind, lease) -> None:
         job.total_rows = job.processed_rows
 
 
-UPLOAD_SCAN_BYTES = 64 * 1024 * 1024  # an upload scans the whole sheet up to this much XML (the job always does)
+# an upload scans the whole sheet (not only its <dimension>) up to this much XML; the job always does
+UPLOAD_SCAN_BYTES = 8 * 1024 * 1024
 
 
 def sheet_bounds(path, kind: ImportKind, *, scan_up_to: int | None = None):
