@@ -30,8 +30,10 @@ def celery_init_app(flask_app) -> Celery:
         broker_connection_timeout=3,
         # sending gives up within a second when the broker is down: the job waits in the outbox
         # (DataJob.enqueued_at NULL) for the sweeper instead of holding the web request
-        broker_transport_options={"visibility_timeout": cfg["BROKER_VISIBILITY_TIMEOUT"], "max_retries": 1,
-                                  "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5},
+        # (the SQLAlchemy/SQLite broker hands its transport options to create_engine, which refuses these)
+        broker_transport_options={} if cfg["CELERY_BROKER_URL"].startswith("sqla+") else {
+            "visibility_timeout": cfg["BROKER_VISIBILITY_TIMEOUT"], "max_retries": 1,
+            "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5},
         worker_hijack_root_logger=cfg["APP_ENV"] != "production",  # production logs JSON lines (app.json_logs)
         timezone=cfg["DISPLAY_TIMEZONE"],
         beat_schedule={

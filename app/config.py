@@ -136,6 +136,12 @@ def default_config() -> dict:
         "AUDIT_CHAIN_KEY": os.environ.get("AUDIT_CHAIN_KEY", ""),
         "HEALTH_WORKER_MAX_AGE": _env_int("HEALTH_WORKER_MAX_AGE", 120),  # /healthz: a worker heard from since
         "IMPORT_MAX_BYTES": _env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024),
+        "IMPORT_MAX_ROWS": _env_int("IMPORT_MAX_ROWS", 1_000_000),  # data rows of one import file
+        # address space the forked sheet reader may map beyond what it inherits (a hostile sheet fails its job)
+        "IMPORT_PARSE_MEMORY_MB": _env_int("IMPORT_PARSE_MEMORY_MB", 1024),
+        # the largest request body read at all (the largest upload plus the form); beyond: 413, unread
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH",
+                                      _env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024) + 4 * 1024 * 1024),
         "IMAGE_MAX_BYTES": _env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024),  # licences, logos, covers
         "IMAGE_MAX_SIDE": _env_int("IMAGE_MAX_SIDE", 2000),  # larger pictures are scaled down
         "EXPORT_SYNC_MAX_ROWS": _env_int("EXPORT_SYNC_MAX_ROWS", 5000),

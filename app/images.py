@@ -1,7 +1,7 @@
 """Uploaded pictures (licences, logos, covers): checked, re-encoded, stored under a generated name.
 
-Re-encoding with Pillow drops EXIF (GPS of a phone photo), anything appended to the file and
-any script a polyglot carried; pictures above ``IMAGE_MAX_SIDE`` are scaled down.
+Re-encoding with Pillow drops EXIF (GPS of a phone photo), JPEG comments (COM segments), XMP,
+anything appended to the file and any script a polyglot carried; pictures above ``IMAGE_MAX_SIDE`` are scaled down.
 """
 from __future__ import annotations
 
@@ -55,8 +55,11 @@ def reencode_image(data: bytes) -> tuple[bytes, str, str]:
     ext, mime = _FORMATS[kind]
     if kind == "JPEG" and picture.mode not in ("RGB", "L"):
         picture = picture.convert("RGB")
+    # nothing of the upload's metadata is carried over: Pillow would write back a JPEG COM segment
+    # (``info["comment"]``), XMP, an ICC profile or EXIF from ``info`` by default
+    picture.info = {}
     out = io.BytesIO()
-    picture.save(out, format=kind, **({"quality": 88} if kind in ("JPEG", "WEBP") else {"optimize": True}))
+    picture.save(out, format=kind, **({"comment": b""} if kind == "JPEG" else {}), **({"quality": 88} if kind in ("JPEG", "WEBP") else {"optimize": True}))
     return out.getvalue(), ext, mime
 
 

@@ -50,7 +50,7 @@ ZH = {
     "Search": "搜索", "Search by name": "按名称模糊搜索", "Step": "操作", "Summary": "摘要", "Target": "对象",
     "Target base union": "目标基层工会", "Target id": "对象ID",
     "This view has been recorded in the audit log.": "本次查看已记入审计日志。", "Time": "时间", "To": "新",
-    "Export to Excel": "导出 Excel", "Import": "导入", "Data jobs": "采集任务", "Import members": "会员批量导入",
+    "Export to Excel": "导出 Excel", "Import": "导入", "Data jobs": "采集任务", "Result file": "导出结果", "Import members": "会员批量导入",
     "Direction": "类型", "Kind": "任务类别", "Status": "状态", "Rows (estimated)": "总行数（估算）", "Processed": "已处理",
     "Accepted": "成功", "Created": "新增", "Updated": "更新", "Rejected": "失败", "Message": "信息", "Submitted by": "提交人",
     "Submitted at": "提交时间", "Updated at": "更新时间", "Started at": "开始时间", "Finished at": "完成时间", "File": "文件名",

@@ -17,6 +17,7 @@ from flask import (
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from app.extensions import db
 from app.security import current_user
@@ -25,7 +26,7 @@ from app.services.errors import DomainError
 from app.storage import store
 from app.xlsx.writer import write_template
 from models.base import DISPLAY_TZ
-from models.imports import DataJob
+from models.imports import DataJob, JobDirection
 
 from .base import XLSX, ScopedInterface, ScopedModelView, as_list, flash_enqueued
 
@@ -38,8 +39,10 @@ class DataJobView(ScopedModelView):
     method_permission_name = {"upload": "import", "template": "import", "download_file": "show",
                               "progress": "show", "retry": "retry"}
     list_title = show_title = _l("Data jobs")
+    # "id" is shown as the row's 导出结果 button (see _result_button)
     list_columns = ["file_name", "direction_label", "kind_label", "status_label", "processed_rows", "ok_rows",
-                    "error_rows", "submitted_by", "created_at", "updated_at"]
+                    "error_rows", "submitted_by", "created_at", "updated_at", "id"]
+    order_columns = ["file_name", "processed_rows", "ok_rows", "error_rows", "created_at", "updated_at"]
     show_columns = ["file_name", "direction_label", "kind_label", "status_label", "total_rows", "processed_rows",
                     "ok_rows", "created_rows", "updated_rows", "error_rows", "message", "submitted_by", "org",
                     "created_at", "started_at", "finished_at"]
@@ -51,6 +54,7 @@ class DataJobView(ScopedModelView):
         "updated_rows": _l("Updated"), "error_rows": _l("Rejected"), "message": _l("Message"),
         "submitted_by": _l("Submitted by"), "org": _l("Organization"), "created_at": _l("Submitted at"),
         "updated_at": _l("Updated at"), "started_at": _l("Started at"), "finished_at": _l("Finished at"),
+        "id": _l("Result file"),
     }
     base_order = ("id", "desc")
     show_template = "union/job_show.html"
@@ -64,8 +68,29 @@ class DataJobView(ScopedModelView):
             return redirect(url_for(".list", _flt_1_created_at=today, **request.args))
         return super().list()
 
+    def __init__(self, **kwargs):
+        self.formatters_columns = {**(self.formatters_columns or {}), "id": self._result_button}
+        super().__init__(**kwargs)
+
+    def _may_download(self, job) -> bool:
+        """The file exists and this user gets it (raw, or masked for an import's result)."""
+        if not job.result_name or not self.appbuilder.sm.has_access("can_show", self.class_permission_name):
+            return False
+        return job.direction == JobDirection.IMPORT or imports.sees_raw_file(job, current_user(),
+                                                                              self.appbuilder.sm.has_access)
+
+    def _result_button(self, job_id):
+        """导出结果 per row of the job list (the rows are in the session already: no query)."""
+        job = db.session.get(DataJob, job_id)
+        if job is None or not self._may_download(job):
+            return ""
+        label = "导出结果" if job.direction == JobDirection.IMPORT else "下载文件"
+        href = url_for(".download_file", pk=job.id, which="result")
+        return Markup(f'<a class="btn btn-xs btn-warning job-result" href="{escape(href)}">'
+                      f'<i class="fa fa-download"></i> {label}</a>')
+
     def show_context(self, item):
-        return {"job": item, "kinds": imports.REGISTRY}
+        return {"job": item, "kinds": imports.REGISTRY, "may_download": self._may_download(item)}
 
     @action("retry", "重新执行", "重新执行所选任务？已保存的数据不会重复导入。", "fa-repeat")
     def retry(self, items):
@@ -116,7 +141,13 @@ class DataJobView(ScopedModelView):
             kind, stored, name = imports.job_file(job, which)
         except DomainError:
             abort(404)
-        return store().response(kind, stored, mimetype=XLSX, download_name=name)
+        if imports.sees_raw_file(job, current_user(), self.appbuilder.sm.has_access):
+            return store().response(kind, stored, mimetype=XLSX, download_name=name)
+        if job.direction != JobDirection.IMPORT:
+            abort(403)  # an export holds what its submitter may see: never handed to another
+        # whoever sees the job but not the raw data (the auditor): ID numbers and phones masked
+        data = imports.masked_result(db.session, job)
+        return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
 
     @expose("/progress/<pk>")
     @has_access

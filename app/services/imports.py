@@ -8,6 +8,8 @@ harmless) and finally writes the result file of rejected rows.
 """
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +19,13 @@ from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from app.forked import forked
+from app.forked import ChildFailed, forked
+from app.masking import mask_id_number, mask_phone
 from app.services import audit, jobs
 from app.services.errors import DomainError, NotFoundError
 from app.storage import store
 from app.xlsx.cells import text
-from app.xlsx.reader import is_huge, read_rows, sheet_info
+from app.xlsx.reader import check_bounds, read_rows
 from app.xlsx.safety import HostileFileError, check_xlsx
 from app.xlsx.writer import SheetSpec, StreamingSheet, header_title
 from models.audit import AuditEvent
@@ -64,7 +67,7 @@ def get_kind(key: str) -> ImportKind:
         raise NotFoundError("不支持的导入类型") from None
 
 
-def save_upload(stream, max_bytes: int) -> str:
+def save_upload(stream, max_bytes: int, kind: ImportKind | None = None) -> str:
     """Copy an upload into the file store under a generated name, stopping as soon as it
     exceeds the limit; returns the stored name.
 
@@ -87,6 +90,9 @@ def save_upload(stream, max_bytes: int) -> str:
             if written > max_bytes:
                 raise HostileFileError(f"文件过大，上限为 {max_bytes / 1048576:.0f} MB")
             check_xlsx(path, max_bytes=max_bytes)
+            if kind is not None:
+                # too wide or too long: refused now rather than in the job
+                sheet_bounds(path, kind, scan_up_to=UPLOAD_SCAN_BYTES)
         except HostileFileError as err:
             raise DomainError(str(err), code="file_refused") from None
         return store().put("uploads", path)
@@ -108,7 +114,7 @@ def submit_import(session: Session, *, actor, kind_key: str, file_name: str, str
         params = kind.check_params(session, actor, dict(params or {}))
     if not (file_name or "").lower().endswith(".xlsx"):
         raise DomainError("请上传 .xlsx 格式的文件（可先下载模板）", code="file_refused")
-    stored_name = save_upload(stream, current_app.config["IMPORT_MAX_BYTES"])
+    stored_name = save_upload(stream, current_app.config["IMPORT_MAX_BYTES"], kind)
     job = DataJob(direction=JobDirection.IMPORT, kind=kind.key, kind_label=kind.label,
                   file_name=Path(file_name).name[:255], stored_name=stored_name, status=JobStatus.PENDING,
                   params=params or None, org_id=org_id if org_id is not None else getattr(actor, "org_id", None),
@@ -152,12 +158,12 @@ def run_import(session: Session, job_id: int, *, batch_size: int = 20000, token:
     actor = job.submitted_by
     try:
         with store().local_copy("uploads", job.stored_name) as path:
-            _size, rows = sheet_info(path)
-            job.total_rows = max((rows or 1) - 1, 0) if rows else None
+            bounds = sheet_bounds(path, kind)
+            job.total_rows = max(bounds.rows - 1, 0) if bounds.rows else None
             jobs.beat(session, lease)
             session.commit()
             with audit.acting_as(actor):
-                _run_batches(session, job, kind, actor, path, batch_size, lease)
+                _run_batches(session, job, kind, actor, path, batch_size, lease, bounds)
         _finish(session, job, kind, lease)
     except jobs.LeaseLostError:
         session.rollback()
@@ -217,28 +223,64 @@ def _finish(session, job, kind, lease) -> None:
         job.total_rows = job.processed_rows
 
 
-def _run_batches(session, job, kind, actor, path, batch_size, lease):
-    rows = read_rows(path)
+# an upload scans the whole sheet (not only its <dimension>) up to this much XML; the job always does
+UPLOAD_SCAN_BYTES = 8 * 1024 * 1024
+
+
+def sheet_bounds(path, kind: ImportKind, *, scan_up_to: int | None = None):
+    """The first sheet's extent checked against the kind (before any reader allocates for it).
+
+    Raises:
+        HostileFileError: too wide or too long. DomainError: the file cannot be read (bad CRC, no sheet).
+    """
+    try:
+        return check_bounds(path, columns=len(kind.sheet.columns), max_rows=current_app.config["IMPORT_MAX_ROWS"],
+                            scan_up_to=scan_up_to)
+    except HostileFileError:
+        raise
+    except (zipfile.BadZipFile, KeyError, AttributeError, EOFError, zlib.error):
+        raise DomainError("文件已损坏（压缩数据校验失败或缺少工作表），无法读取；"
+                          "请用 Excel 打开后另存为 .xlsx 再上传", code="file_refused") from None
+
+
+def _run_batches(session, job, kind, actor, path, batch_size, lease, bounds):
+    """Read and parse (pure work) in a forked child under a memory limit while this process
+    writes: a hostile sheet fails its own job, never the worker."""
+    context = kind.make_context(session, job, actor)
+    stream = True if bounds.sparse else None  # a sparse range streams; otherwise the size decides
+    limit = current_app.config["IMPORT_PARSE_MEMORY_MB"] * 1024 * 1024
+    batches = forked(_parsed_batches_of_file, path, kind, context, job.processed_rows, batch_size, stream,
+                     memory_limit=limit)
+    for batch in _read_guarded(batches, job):
+        _write(session, job, kind, context, actor, batch, lease)
+
+
+def _read_guarded(batches, job):
+    """The child's batches; what went wrong reading the file becomes a Chinese DomainError."""
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (DomainError, HostileFileError):
+            raise
+        except ChildFailed as err:
+            current_app.logger.warning("import job %s: reader failed: %s", job.id, err)
+            raise DomainError(f"{err}，请检查文件（勿含超出模板范围的单元格）或拆分后重新上传") from None
+        except Exception as err:  # the child only reads and parses: a failure there is about the file
+            current_app.logger.warning("import job %s: file unreadable: %r", job.id, err)
+            raise DomainError("文件内容无法读取（文件可能已损坏，或不是 Excel 保存的 .xlsx 文件），"
+                              "请用 Excel 打开后另存为 .xlsx 再上传") from None
+        yield batch
+
+
+def _parsed_batches_of_file(path, kind, context, skip, batch_size, stream):
+    rows = read_rows(path, stream=stream)
     header = next(rows, None)
     if header is None:
         raise DomainError("文件是空的")
     mapping = list(_header_map(kind, header).items())
-    context = kind.make_context(session, job, actor)
-    args = (kind, context, mapping, job.processed_rows, batch_size)
-    if is_huge(path):
-        # read and parse (pure work) in a second process while this one writes
-        rows.close()
-        batches = forked(_parsed_batches_of_file, path, *args)
-    else:
-        batches = _parsed_batches(rows, *args)
-    for batch in batches:
-        _write(session, job, kind, context, actor, batch, lease)
-
-
-def _parsed_batches_of_file(path, *args):
-    rows = read_rows(path)
-    next(rows, None)  # the header
-    yield from _parsed_batches(rows, *args)
+    yield from _parsed_batches(rows, kind, context, mapping, skip, batch_size)
 
 
 def _parsed_batches(rows, kind, context, mapping, skip, batch_size):
@@ -285,21 +327,65 @@ def _write(session, job, kind, context, actor, batch, lease):
 
 def _write_result_file(session, job, kind, lease) -> str:
     """导出结果: the rejected rows as submitted, failed cells marked, reasons in a last column."""
+    with store().scratch(".xlsx") as path:
+        _result_sheet(session, job, kind, path, lease=lease)
+        return store().put("results", path)
+
+
+def _result_sheet(session, job, kind, path, *, lease=None, masks: dict | None = None) -> None:
     columns = kind.sheet.columns
     titles = {c.key: c.title for c in columns}
+    masks = masks or {}
+    sheet = StreamingSheet(path, kind.sheet.title, [header_title(c) for c in columns] + ["错误原因"])
+    errors = session.scalars(select(JobError).where(JobError.job_id == job.id).order_by(JobError.row_no)
+                             .execution_options(yield_per=2000))
+    for n, error in enumerate(errors, 1):
+        if lease is not None and n % 20000 == 0:
+            jobs.beat_now(lease)
+        reasons = error.reasons
+        marked = [i for i, c in enumerate(columns) if c.key in reasons]
+        explained = "；".join(f"{titles.get(k, '整行')}：{v}" if k != ROW_ERROR else v for k, v in reasons.items())
+        values = [error.values.get(c.key) for c in columns]
+        if masks:
+            values = [masks[c.key](text(v)) if c.key in masks and v not in (None, "") else v
+                      for c, v in zip(columns, values)]
+        sheet.write(values + [f"第{error.row_no}行 {explained}"], marked)
+    sheet.close()
+
+
+# personal data a result file shows only to its submitter and to holders of ``unmask`` (issue 8 §2.2)
+MASKS: dict[str, Callable[[str], str]] = {"id_number": mask_id_number, "phone": mask_phone, "mobile": mask_phone}
+
+
+def masks_of(kind: ImportKind) -> dict:
+    return {c.key: MASKS[c.key] for c in kind.sheet.columns if c.key in MASKS}
+
+
+def sees_raw_file(job: DataJob, user, has_access: Callable[[str, str], bool]) -> bool:
+    """Whether ``user`` gets a job's file as written: its submitter, or a holder of ``can_unmask``
+    on the view the job belongs to (the import kind's view, the exported list)."""
+    if user is not None and job.submitted_by_id is not None and job.submitted_by_id == getattr(user, "id", None):
+        return True
+    if job.direction == JobDirection.IMPORT:
+        view_name = REGISTRY[job.kind].view_name if job.kind in REGISTRY else ""
+    else:
+        view_name = (job.params or {}).get("view") or job.kind.partition(":")[2]
+    return bool(view_name) and has_access("can_unmask", view_name)
+
+
+def masked_result(session, job: DataJob) -> bytes:
+    """导出结果 of an import with ID numbers and phones masked (for whoever may see the job but not
+    the raw data, e.g. the auditor), written afresh from the rejected rows.
+
+    Raises:
+        NotFoundError: the job has no result file (or is not an import of a known kind).
+    """
+    if job.direction != JobDirection.IMPORT or job.kind not in REGISTRY or not store().exists("results", job.result_name):
+        raise NotFoundError("该任务没有可下载的文件")
+    kind = REGISTRY[job.kind]
     with store().scratch(".xlsx") as path:
-        sheet = StreamingSheet(path, kind.sheet.title, [header_title(c) for c in columns] + ["错误原因"])
-        errors = session.scalars(select(JobError).where(JobError.job_id == job.id).order_by(JobError.row_no)
-                                 .execution_options(yield_per=2000))
-        for n, error in enumerate(errors, 1):
-            if n % 20000 == 0:
-                jobs.beat_now(lease)
-            reasons = error.reasons
-            marked = [i for i, c in enumerate(columns) if c.key in reasons]
-            explained = "；".join(f"{titles.get(k, '整行')}：{v}" if k != ROW_ERROR else v for k, v in reasons.items())
-            sheet.write([error.values.get(c.key) for c in columns] + [f"第{error.row_no}行 {explained}"], marked)
-        sheet.close()
-        return store().put("results", path)
+        _result_sheet(session, job, kind, path, masks=masks_of(kind))
+        return path.read_bytes()
 
 
 def job_file(job: DataJob, which: str) -> tuple[str, str, str]:

@@ -32,7 +32,7 @@ COLUMNS = [
     Column("migrant_worker", "是否农民工", choices=["是", "否"]),
     Column("position", "职务"),
     Column("join_date", "入会日期", note="格式 2020-01-31"),
-    Column("org", "所属工会", width=24, note="基层工会全称；基层工会管理员可不填"),
+    Column("org", "所属工会", width=24, note="基层工会全称；基层工会管理员可不填；所在单位名称在您的范围内唯一时可不填"),
     Column("unit", "所在单位", width=24, note="须已在「单位信息」中登记"),
     Column("status", "会籍状态", choices=[s.label for s in MembershipStatus], note="留空视为在会"),
     Column("remark", "备注"),
@@ -60,6 +60,15 @@ class MemberImportContext:
     units: dict[tuple[int, str], int]            # (union id, unit name) -> unit id
     default_org_id: int | None = None            # a base-union admin's own union
     seen: dict[str, int] = field(default_factory=dict)  # id number -> first row (duplicates in file)
+    # unit name -> [(union id, unit id)] of the base unions in scope: a file naming only the 单位
+    # (seed 003's 采集表) gets its union from the unit when the name is unique in the uploader's scope
+    by_unit_name: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.by_unit_name:
+            for (org_id, name), unit_id in self.units.items():
+                if org_id in self.union_names:
+                    self.by_unit_name.setdefault(name, []).append((org_id, unit_id))
 
 
 def make_context(session, job, actor) -> MemberImportContext:
@@ -137,13 +146,21 @@ def parse_row(cells: dict, ctx: MemberImportContext) -> tuple[dict | None, dict]
     except CellError as err:
         errors["join_date"] = str(err)
     union = text(cells.get("org"))
+    unit = text(cells.get("unit"))
     org_id = ctx.unions.get(union) if union else ctx.default_org_id
-    if org_id is None:
+    record["unit_id"] = None
+    if org_id is None and not union and unit:
+        candidates = ctx.by_unit_name.get(unit, [])
+        if len(candidates) == 1:
+            org_id, record["unit_id"] = candidates[0]
+        elif candidates:
+            errors["org"] = f"单位「{unit}」在您的范围内有 {len(candidates)} 个，请填写所属基层工会"
+        else:  # a unit outside the uploader's scope reads exactly as one that does not exist
+            errors["unit"] = f"单位「{unit}」不存在或不在您的管辖范围内，请先在单位信息中添加"
+    elif org_id is None:
         errors["org"] = f"所属工会「{union}」不存在或不在您的管辖范围内" if union else "请填写所属基层工会"
     record["org_id"] = org_id
-    unit = text(cells.get("unit"))
-    record["unit_id"] = None
-    if unit and org_id is not None:
+    if unit and org_id is not None and record["unit_id"] is None:
         record["unit_id"] = ctx.units.get((org_id, unit))
         if record["unit_id"] is None:
             errors["unit"] = f"单位「{unit}」未在「{ctx.union_names.get(org_id, '')}」下登记，请先在单位信息中添加"
