@@ -2,6 +2,7 @@
 from .claims import (  # noqa: F401
     CLAIM_FLOW,
     Claim,
+    ClaimAction,
     ClaimKind,
     ClaimStatus,
     PayeeAccountType,
