@@ -174,6 +174,8 @@ def test_bank_card_luhn_refused_and_masked(env):
     claims.save_fee_entry(env.ctx, claim.id, env.staff, {"payee_account": "6222021234567890123",
                                                           "payee_account_type": "passbook"})
     assert claim.payee_warning and claim.payee_account_masked == "6222***********0123"
+    claims.save_fee_entry(env.ctx, claim.id, env.staff, {"payee_name": "张三", "payee_account": ""})
+    assert (claim.payee_account, claim.payee_name) == ("6222021234567890123", "张三")  # blank keeps the saved one
 
 
 def test_submit_refuses_missing_fields_zero_amount_stale_and_outside_coverage(env):

@@ -392,7 +392,12 @@ def save_fee_entry(session: Session, claim_id: int, actor, fields: dict) -> Clai
     if grade and (not grade.isdigit() or not 1 <= int(grade) <= 10):
         raise DomainError("伤残等级须为1至10级", field="disability_grade")
     claim.disability_grade = int(grade) if grade else None
-    for key, value in check_payee(fields).items():
+    payee = check_payee(fields)
+    if not payee["payee_account"] and claim.payee_account:
+        # the screen shows the saved account masked and an empty box: blank keeps it
+        payee.update(payee_account=claim.payee_account, payee_account_type=claim.payee_account_type,
+                     payee_warning=claim.payee_warning)
+    for key, value in payee.items():
         setattr(claim, key, value)
     session.commit()
     return claim
