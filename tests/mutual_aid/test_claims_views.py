@@ -187,8 +187,10 @@ def test_supervisor_reassigns_and_releases(env, client_as):
     claim = env.accept("重大疾病")
     staff = client_as(env.staff.username)
     staff.post("/claims/take", data={"id": [claim.id]})
+    outsider = make_user(env.ctx, "办事处业务人员", county(env.ctx, 1))
     html = page(staff.get("/claims/?tab=all"))
     assert claim.number in html and "改派" in html
+    assert env.staff2.username in html and outsider.username not in html  # only handlers of the scope
     response = staff.post("/claims/reassign", data={"id": [claim.id], "handler_id": env.staff2.id},
                           follow_redirects=True)
     assert "已改派 1 件案件" in page(response)

@@ -10,7 +10,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.security import current_user
+from app.security import current_user, org_scope_clause
 from app.services import exports, imports
 from app.services.attachments import attachments_of, owned_attachment
 from app.services.errors import DomainError, NotFoundError
@@ -166,7 +166,7 @@ class ClaimView(BaseView):
         handlers = []
         if self._can("reassign") and tab == "all":
             handlers = [u for u in db.session.scalars(select(AppUser).where(AppUser.active.is_(True),
-                                                                            AppUser.org_id.is_not(None))
+                                                                            org_scope_clause(AppUser.org_id, actor))
                                                       .order_by(AppUser.username).limit(500))
                         if any(r.name in ("办事处业务人员",) for r in u.roles)]
         counts = svc.queue_counts(db.session, actor)
