@@ -262,6 +262,10 @@ def _seed_mutual_aid(session, orgs, rng):
                               paid_on=utcnow().date(), reference="DEMO-BANK-0001")
     draft = enrollment.create_enrollment(session, actor=handler, plan_shares={female.id: 1})
     _seed_persons(session, draft, draft.plans[0], rng, normal=5, high=0, female=True)
+    from app.services.mutual_aid.claims import ensure_claim_kinds
+
+    ensure_claim_kinds(session)  # 申领类型 (疾病住院 … 女职工特疾): the plans offer those of their plan kind
+    session.commit()
 
 
 def _seed_persons(session, enrollment_row, line, rng, *, normal, high, female=False):

@@ -67,7 +67,8 @@ ZH = {
     "USCC": "统一社会信用代码", "Unit": "所在单位", "Unit name": "单位名称", "Units": "单位信息",
     "User": "用户", "User id": "用户ID", "Welcome": "欢迎",
     "Activity review": "活动审核", "Coupon type": "优惠券类型", "Eligibility": "领取对象", "Reviewed at": "审核时间",
-    "Mutual aid": "互助保障", "Mutual aid desk": "互助保障工作台", "Member units": "注册/审核", "Protection plans": "保障活动",
+    "Mutual aid": "互助保障", "Mutual aid desk": "互助保障工作台", "Claim work pool": "费用录入",
+    "Claim acceptance": "申领受理", "Claim reviews": "申领审核", "Claim payments": "申领打款", "Claim query": "申领查询", "Member units": "注册/审核", "Protection plans": "保障活动",
     "Enrollments": "参保录入", "New enrollment": "新建参保录入", "Confirmation letters": "确认书打印",
     "Settlement and invoices": "结算与开票",
 }

@@ -74,6 +74,20 @@ def upgrade():
     op.create_index(op.f('ix_audit_log_username'), 'audit_log', ['username'], unique=False)
     op.create_index('ix_audit_target', 'audit_log', ['target_type', 'target_id'], unique=False)
     op.create_index('ix_audit_unsealed', 'audit_log', ['id'], unique=False, postgresql_where=sa.text('chain_no IS NULL'), sqlite_where=sa.text('chain_no IS NULL'))
+    op.create_table('claim_kind',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('plan_kind', sa.String(length=16), nullable=False),
+    sa.Column('needs_materials_first', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.Column('material_types', sa.JSON(), nullable=True),
+    sa.Column('needs_settlement_sheet', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.Column('formula_key', sa.String(length=30), nullable=True),
+    sa.Column('enabled', sa.Boolean(), server_default=sa.text('(true)'), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('code'),
+    sa.UniqueConstraint('name')
+    )
     op.create_table('member_no_counter',
     sa.Column('district', sa.String(length=3), nullable=False),
     sa.Column('last', sa.Integer(), nullable=False),
@@ -745,9 +759,99 @@ def upgrade():
     op.create_index('ix_voucher_member', 'voucher', ['member_id'], unique=False, postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
     op.create_index(op.f('ix_voucher_org_id'), 'voucher', ['org_id'], unique=False)
     op.create_index('uq_voucher_claim_slot', 'voucher', ['activity_id', 'member_id', 'claim_slot'], unique=True, postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
+    op.create_table('claim',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=24), nullable=False),
+    sa.Column('group_ref', sa.String(length=24), nullable=True),
+    sa.Column('insured_person_id', sa.Integer(), nullable=False),
+    sa.Column('enrollment_plan_id', sa.Integer(), nullable=False),
+    sa.Column('claim_kind_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('member_unit_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('handler_id', sa.Integer(), nullable=True),
+    sa.Column('taken_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('accepted_by_id', sa.Integer(), nullable=True),
+    sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('incident_date', sa.Date(), nullable=True),
+    sa.Column('incident_type', sa.String(length=30), nullable=True),
+    sa.Column('incident_place', sa.String(length=100), nullable=True),
+    sa.Column('incident_description', sa.Text(), nullable=True),
+    sa.Column('disability_grade', sa.Integer(), nullable=True),
+    sa.Column('payee_name', sa.String(length=50), nullable=True),
+    sa.Column('payee_relation', sa.String(length=20), nullable=True),
+    sa.Column('payee_account_type', sa.String(length=10), nullable=True),
+    sa.Column('payee_bank', sa.String(length=60), nullable=True),
+    sa.Column('payee_branch', sa.String(length=100), nullable=True),
+    sa.Column('payee_account', sa.String(length=32), nullable=True),
+    sa.Column('payee_warning', sa.String(length=100), nullable=True),
+    sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('breakdown', sa.JSON(), nullable=True),
+    sa.Column('rule_id', sa.Integer(), nullable=True),
+    sa.Column('rule_version', sa.Integer(), nullable=True),
+    sa.Column('calc_inputs', sa.String(length=64), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('first_reviewer_id', sa.Integer(), nullable=True),
+    sa.Column('return_reason', sa.String(length=500), nullable=True),
+    sa.Column('declined', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.Column('decline_reason', sa.String(length=500), nullable=True),
+    sa.Column('payment_batch', sa.String(length=30), nullable=True),
+    sa.Column('paid_on', sa.Date(), nullable=True),
+    sa.Column('payment_reference', sa.String(length=60), nullable=True),
+    sa.Column('payment_failure_reason', sa.String(length=300), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('deleted_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['accepted_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['claim_kind_id'], ['claim_kind.id'], ),
+    sa.ForeignKeyConstraint(['deleted_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['enrollment_plan_id'], ['enrollment_plan.id'], ),
+    sa.ForeignKeyConstraint(['first_reviewer_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['handler_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['insured_person_id'], ['insured_person.id'], ),
+    sa.ForeignKeyConstraint(['member_unit_id'], ['member_unit.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['rule_id'], ['benefit_rule.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('number')
+    )
+    op.create_index(op.f('ix_claim_group_ref'), 'claim', ['group_ref'], unique=False)
+    op.create_index(op.f('ix_claim_insured_person_id'), 'claim', ['insured_person_id'], unique=False)
+    op.create_index(op.f('ix_claim_member_unit_id'), 'claim', ['member_unit_id'], unique=False)
+    op.create_index(op.f('ix_claim_org_id'), 'claim', ['org_id'], unique=False)
+    op.create_index('ix_claim_org_status', 'claim', ['org_id', 'status'], unique=False)
+    op.create_index('ix_claim_pool', 'claim', ['status', 'handler_id', 'id'], unique=False)
+    op.create_table('settlement_sheet',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('claim_id', sa.Integer(), nullable=False),
+    sa.Column('hospital', sa.String(length=100), nullable=False),
+    sa.Column('admission_date', sa.Date(), nullable=False),
+    sa.Column('discharge_date', sa.Date(), nullable=False),
+    sa.Column('total_cost', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('fund_paid', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('critical_paid', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('other_paid', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('self_paid_full', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('policy_self_paid', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('receipt_number', sa.String(length=60), nullable=True),
+    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_settlement_sheet_claim_id'), 'settlement_sheet', ['claim_id'], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_settlement_sheet_claim_id'), table_name='settlement_sheet')
+    op.drop_table('settlement_sheet')
+    op.drop_index('ix_claim_pool', table_name='claim')
+    op.drop_index('ix_claim_org_status', table_name='claim')
+    op.drop_index(op.f('ix_claim_org_id'), table_name='claim')
+    op.drop_index(op.f('ix_claim_member_unit_id'), table_name='claim')
+    op.drop_index(op.f('ix_claim_insured_person_id'), table_name='claim')
+    op.drop_index(op.f('ix_claim_group_ref'), table_name='claim')
+    op.drop_table('claim')
     op.drop_index('uq_voucher_claim_slot', table_name='voucher', postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
     op.drop_index(op.f('ix_voucher_org_id'), table_name='voucher')
     op.drop_index('ix_voucher_member', table_name='voucher', postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
@@ -839,6 +943,7 @@ def downgrade():
     op.drop_table('org')
     op.drop_table('number_counter')
     op.drop_table('member_no_counter')
+    op.drop_table('claim_kind')
     op.drop_index('ix_audit_unsealed', table_name='audit_log', postgresql_where=sa.text('chain_no IS NULL'), sqlite_where=sa.text('chain_no IS NULL'))
     op.drop_index('ix_audit_target', table_name='audit_log')
     op.drop_index(op.f('ix_audit_log_username'), table_name='audit_log')

@@ -1,4 +1,13 @@
-"""互助保障 (seeds 004, 001): member units, protection plans, enrollments, invoicing, letters."""
+"""互助保障 (seeds 004, 001): member units, protection plans, enrollments, invoicing, letters, claims."""
+from .claims import (  # noqa: F401
+    CLAIM_FLOW,
+    Claim,
+    ClaimAction,
+    ClaimKind,
+    ClaimStatus,
+    PayeeAccountType,
+    SettlementSheet,
+)
 from .enrollments import (  # noqa: F401
     ENROLLMENT_FLOW,
     Enrollment,

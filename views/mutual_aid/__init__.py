@@ -1,9 +1,10 @@
 """互助保障 views: registration (public) and its review pool, plans, enrollments (the workspace),
-confirmation letters, settlement and invoices, the office's figures."""
+confirmation letters, settlement and invoices, the office's figures, 申领处理 (claims)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from .claims import ClaimView
 from .enrollments import EnrollmentView
 from .letters import LetterView
 from .plans import ProtectionPlanView
@@ -28,3 +29,9 @@ def register_mutual_aid_views(appbuilder) -> None:
                         category=category)
     appbuilder.add_view(SettlementView, "Settlement and invoices", label=_l("Settlement and invoices"),
                         icon="fa-calculator", category=category)
+    appbuilder.add_view(ClaimView, "Claim work pool", label=_l("Claim work pool"), icon="fa-inbox", category=category)
+    for name, href, icon in (("Claim acceptance", "/claims/accept", "fa-plus-square"),
+                             ("Claim reviews", "/claims/reviews", "fa-check-square-o"),
+                             ("Claim payments", "/claims/payments", "fa-credit-card"),
+                             ("Claim query", "/claims/query", "fa-search")):
+        appbuilder.add_link(name, href=href, label=_l(name), icon=icon, category=category)

@@ -69,6 +69,7 @@ def coverage_for(plan: ProtectionPlan, confirmed_on: date) -> tuple[date, date]:
 
 # --- benefit rules --------------------------------------------------------------------
 RULE_TYPES = {"fixed_per_share": "每份定额", "daily_allowance": "住院津贴（按天）", "progressive": "累进制"}
+BY_KIND = "by_kind"  # a rule per claim kind: {"type": "by_kind", "kinds": {formula_key: rule}} (benefits.py)
 
 
 def _amount(value, what: str) -> str:
@@ -81,20 +82,39 @@ def _amount(value, what: str) -> str:
     return str(number)
 
 
+def _ratio(value, what: str) -> str:
+    ratio = _amount(value, what)
+    if Decimal(ratio) > 1:
+        raise DomainError(f"{what}须在0至1之间（如 0.30）")
+    return ratio
+
+
 def validate_benefit_rule(rule) -> dict:
     """A benefit rule as data, normalized (numbers as strings, exact). Types:
-    ``fixed_per_share`` {amount}; ``daily_allowance`` {per_day, max_days}; ``progressive``
-    {tiers: [{upto, rate}, …, {upto: null, rate}]} with strictly increasing bounds; optional
-    ``annual_cap`` for every type.
+    ``fixed_per_share`` {amount, grades?: {"1": ratio, …}}; ``daily_allowance`` {per_day, max_days};
+    ``progressive`` {tiers: [{upto, rate}, …, {upto: null, rate}], per_share?} with strictly increasing
+    bounds; ``by_kind`` {kinds: {formula key: one of those}} for plans offering several claim kinds;
+    optional ``annual_cap`` (and ``cap_per_share``) for every type.
 
     Raises:
         DomainError: unknown type or malformed values.
     """
+    if isinstance(rule, dict) and rule.get("type") == BY_KIND:
+        kinds = rule.get("kinds")
+        if not isinstance(kinds, dict) or not kinds:
+            raise DomainError("按申领类型设置的规则须列出各类型的规则")
+        out: dict = {"type": BY_KIND, "kinds": {str(key): validate_benefit_rule(sub) for key, sub in kinds.items()}}
+        return _caps(rule, out)
     if not isinstance(rule, dict) or rule.get("type") not in RULE_TYPES:
         raise DomainError(f"给付规则类型须为：{'、'.join(RULE_TYPES.values())}")
-    out: dict = {"type": rule["type"]}
+    out = {"type": rule["type"]}
     if rule["type"] == "fixed_per_share":
         out["amount"] = _amount(rule.get("amount"), "每份给付金额")
+        if rule.get("grades"):
+            if not isinstance(rule["grades"], dict):
+                raise DomainError("伤残等级比例须按等级列出")
+            out["grades"] = {str(int(k)): _ratio(v, "伤残给付比例") for k, v in rule["grades"].items()
+                             if str(k).isdigit()}
     elif rule["type"] == "daily_allowance":
         out["per_day"] = _amount(rule.get("per_day"), "每天津贴")
         try:
@@ -108,9 +128,7 @@ def validate_benefit_rule(rule) -> dict:
         out["tiers"], last = [], Decimal(0)
         for index, tier in enumerate(tiers):
             upto = tier.get("upto") if isinstance(tier, dict) else None
-            rate = _amount(tier.get("rate") if isinstance(tier, dict) else None, "比例")
-            if Decimal(rate) > 1:
-                raise DomainError("比例须在0至1之间（如 0.30）")
+            rate = _ratio(tier.get("rate") if isinstance(tier, dict) else None, "比例")
             if upto is None:
                 if index != len(tiers) - 1:
                     raise DomainError("只有最后一段可以不设上限")
@@ -120,24 +138,25 @@ def validate_benefit_rule(rule) -> dict:
                     raise DomainError("分段上限须逐段递增")
                 last = Decimal(upto)
             out["tiers"].append({"upto": upto, "rate": rate})
+        if rule.get("per_share"):
+            out["per_share"] = True
+    return _caps(rule, out)
+
+
+def _caps(rule: dict, out: dict) -> dict:
     if rule.get("annual_cap") not in (None, ""):
         out["annual_cap"] = _amount(rule["annual_cap"], "年度封顶")
+        if rule.get("cap_per_share"):
+            out["cap_per_share"] = True
     return out
 
 
 def progressive_amount(tiers: list[dict], base) -> Decimal:
     """C1: Σ_k rate_k × max(0, min(base, upper_k) − lower_k), rates per segment, one half-up
     rounding to the fen at the end. 23,307.60 on ≤10,000 at 30 % and above at 40 % → 8,323.04."""
-    base, lower, total = Decimal(str(base)), Decimal(0), Decimal(0)
-    for tier in tiers:
-        upper = Decimal(tier["upto"]) if tier.get("upto") is not None else None
-        top = base if upper is None else min(base, upper)
-        if top > lower:
-            total += Decimal(tier["rate"]) * (top - lower)
-        if upper is None or base <= upper:
-            break
-        lower = upper
-    return money(total)
+    from .benefits import progressive_raw
+
+    return money(progressive_raw(tiers, Decimal(str(base)))[0])
 
 
 def add_benefit_rule(session: Session, plan_id: int, rule, *, effective_from: date, note: str | None,
