@@ -17,6 +17,7 @@ from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView
 from .statistics import StatisticsView
 from .voucher_api import MemberVoucherApi
+from .worker_api import ArticleApi, WorkerApi
 from .vouchers import ActivityReviewView, ActivityView, CouponView, MerchantView, VoucherView
 
 
@@ -52,4 +53,6 @@ def register_views(appbuilder) -> None:
     appbuilder.add_api(MemberRegistrationApi)
     appbuilder.add_api(MemberVoucherApi)
     appbuilder.add_api(MerchantVoucherApi)
+    appbuilder.add_api(WorkerApi)
+    appbuilder.add_api(ArticleApi)
     localize_api_tags(appbuilder)
