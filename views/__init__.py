@@ -12,6 +12,7 @@ from .imports import DataJobView
 from .members import MemberView
 from .merchant_api import MerchantVoucherApi
 from .mutual_aid import register_mutual_aid_views
+from .notices import ArticleView
 from .openapi import localize_api_tags
 from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView
@@ -45,6 +46,7 @@ def register_views(appbuilder) -> None:
                         category="Welfare")
     appbuilder.add_view(StatisticsView, "Statistics", label="统计分析", icon="fa-bar-chart")
     register_mutual_aid_views(appbuilder)
+    appbuilder.add_view(ArticleView, "Notices", label="公告与资讯", icon="fa-newspaper-o")
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
     appbuilder.add_view_no_menu(AccountView)
