@@ -86,7 +86,7 @@ def mark_all_read(session: Session, user_id: int, *, category=None) -> int:
     return count
 
 
-LINKS = {"subsidy_application": "/api/v1/worker/subsidies/{ref}",
+LINKS = {"insured_person": "/api/v1/worker/me", "subsidy_application": "/api/v1/worker/subsidies/{ref}",
          "info_change_request": "/api/v1/worker/info-changes/{ref}"}
 
 
@@ -94,5 +94,5 @@ def message_json(message: Message) -> dict:
     template = LINKS.get(message.link_kind or "")
     return {"id": message.id, "category": message.category, "category_label": message.category_label,
             "title": message.title, "body": message.body, "link_kind": message.link_kind,
-            "link": template.format(ref=message.link_ref) if template and message.link_ref else None,
+            "link": template.format(ref=message.link_ref or "") if template else None,
             "read": message.read_at is not None, "created_at": message.created_at.isoformat()}

@@ -92,6 +92,8 @@ def test_bind_needs_the_phone_on_record_and_a_valid_code(ctx, api, covered):
     code = workers.send_bind_code(ctx, person.mobile)
     ok = call("post", "/api/v1/worker/bind", json={**body, "phone": person.mobile, "code": code})
     assert ok.status_code == 201 and ok.json["result"]["id_number"] != person.id_number
+    records = call("get", "/api/v1/worker/messages?category=参保记录").json["result"]
+    assert records[0]["title"] == "新增参保记录" and records[0]["link"] == "/api/v1/worker/me"
     me = call("get", "/api/v1/worker/me")
     assert me.status_code == 200 and me.json["result"]["records"][0]["plan"]
     assert me.json["result"]["records"][0]["status"] == "有效"
@@ -156,20 +158,21 @@ def test_the_worker_sees_done_and_the_message_through_the_api(ctx, api, worker, 
     assert detail["status_label"] == "办结" and detail["amount"] == "8323.04" and detail["base"] == "23307.60"
     assert detail["ratio_label"] == "累进制" and all(step["done"] for step in detail["progress"])
     unread = call("get", "/api/v1/worker/messages/unread-count").json["result"]
-    assert unread["subsidy"] == 1 and unread["total"] == 1
+    assert unread["subsidy"] == 1 and unread["enrollment"] == 1 and unread["total"] == 2
     messages = call("get", "/api/v1/worker/messages?category=补助申请").json["result"]
     assert "补助金已打款至尾号3235的银行卡" in messages[0]["body"]
     assert messages[0]["link"] == f"/api/v1/worker/subsidies/{app_.number}" and not messages[0]["read"]
     assert call("post", f"/api/v1/worker/messages/{messages[0]['id']}/read").json["result"]["read"]
-    assert call("get", "/api/v1/worker/messages/unread-count").json["result"]["total"] == 0
+    assert call("get", "/api/v1/worker/messages/unread-count").json["result"] == {
+        "enrollment": 1, "subsidy": 0, "info_change": 0, "total": 1}
 
 
 def test_read_all_marks_every_unread_message(ctx, api, worker, reviewer, reviewer2, finance):
     at_status(ctx, worker, "pay_failed", reviewer, reviewer2, finance)
     app2 = at_status(ctx, worker, "pending_first", reviewer, reviewer2, finance) if False else None  # noqa: F841
     call = api(worker)
-    assert call("get", "/api/v1/worker/messages/unread-count").json["result"]["total"] == 1
-    assert call("post", "/api/v1/worker/messages/read-all").json["result"]["count"] == 1
+    assert call("get", "/api/v1/worker/messages/unread-count").json["result"]["total"] == 2
+    assert call("post", "/api/v1/worker/messages/read-all").json["result"]["count"] == 2
     assert call("get", "/api/v1/worker/messages/unread-count").json["result"]["total"] == 0
     bad = call("get", "/api/v1/worker/messages?category=其他")
     assert bad.status_code == 400 and chinese(bad)
@@ -246,3 +249,13 @@ def test_the_subsidy_service_double_submit_is_refused_after_the_first(ctx, worke
 
     with pytest.raises(InvalidTransitionError):
         subsidies.submit_application(ctx, worker, number)
+
+
+def test_an_enrollment_taking_effect_tells_the_bound_worker(ctx, worker, covered):
+    from app.services import messages as inbox
+    from models.mutual_aid import Enrollment
+
+    before = inbox.unread_counts(ctx, worker.id)["enrollment"]
+    assert workers.notify_enrolled(ctx, ctx.get(Enrollment, covered[0].enrollment_id)) == 1
+    ctx.commit()
+    assert inbox.unread_counts(ctx, worker.id)["enrollment"] == before + 1

@@ -87,8 +87,36 @@ def bind_worker(session: Session, user, *, name, id_type, id_number, phone, code
         raise DomainError("该职工信息已绑定其他账户，请联系所在单位", code="already_bound")
     binding = WorkerBinding(user_id=user.id, name=name, id_type=id_type, id_number=number, phone=phone)
     session.add(binding)
+    for person in persons:
+        enrollment = session.get(Enrollment, person.enrollment_id)
+        if enrollment.status == EnrollmentStatus.EFFECTIVE:
+            _record_message(session, user.id, person, enrollment)
     session.commit()
     return binding
+
+
+def _record_message(session: Session, user_id: int, person: InsuredPerson, enrollment: Enrollment) -> None:
+    from app.services import messages
+    from models.messages import MessageCategory
+
+    plan = session.get(ProtectionPlan, person.plan_id)
+    start = person.coverage_start or enrollment.coverage_start
+    end = person.coverage_end or enrollment.coverage_end
+    period = f"，保障期 {start} 至 {end}" if start and end else ""
+    messages.notify(session, recipient_id=user_id, category=MessageCategory.ENROLLMENT, title="新增参保记录",
+                    body=f"您已参加「{plan.name}」（{enrollment.member_unit.name}）{period}。", related=person)
+
+
+def notify_enrolled(session: Session, enrollment: Enrollment) -> int:
+    """参保记录 (§3.1.7, proposal): a 站内信 to each bound worker enrolled by this (now effective)
+    enrollment; no SMS. No commit. Returns the number of messages."""
+    rows = session.execute(select(InsuredPerson, WorkerBinding.user_id)
+                           .join(WorkerBinding, WorkerBinding.id_number == InsuredPerson.id_number)
+                           .where(InsuredPerson.enrollment_id == enrollment.id,
+                                  InsuredPerson.status == PersonStatus.ACTIVE)).all()
+    for person, user_id in rows:
+        _record_message(session, user_id, person, enrollment)
+    return len(rows)
 
 
 def binding_of(session: Session, user) -> WorkerBinding:
