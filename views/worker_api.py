@@ -8,6 +8,7 @@ from flask_appbuilder.api import expose
 
 from app.extensions import db
 from app.http_errors import json_error
+from app.routing import parse_id
 from app.services import messages, notices
 from app.services.attachments import attachments_of
 from app.services.errors import DomainError
@@ -208,11 +209,10 @@ class WorkerApi(WorkerJsonApi):
             201: {description: the draft}
             404: {description: not_bound, not_found (no effective 住院医疗 record)}
         """
-        person_id = _fields().get("insured_person_id")
-        try:
-            person_id = None if person_id in (None, "") else int(person_id)
-        except (TypeError, ValueError):
-            raise DomainError("参保记录编号须为整数", code="bad_request") from None
+        raw = _fields().get("insured_person_id")
+        person_id = None if raw in (None, "") else parse_id(raw)
+        if raw not in (None, "") and person_id is None:
+            raise DomainError("参保记录编号须为正整数", code="bad_request")
         application = subsidies.create_application(db.session, user, insured_person_id=person_id)
         return self.response(201, result=subsidy_json(application, detail=True))
 

@@ -259,3 +259,20 @@ def test_an_enrollment_taking_effect_tells_the_bound_worker(ctx, worker, covered
     assert workers.notify_enrolled(ctx, ctx.get(Enrollment, covered[0].enrollment_id)) == 1
     ctx.commit()
     assert inbox.unread_counts(ctx, worker.id)["enrollment"] == before + 1
+
+
+def test_malformed_and_oversized_input_is_a_chinese_refusal_never_a_500(ctx, api, worker):
+    call = api(worker)
+    for method, url, kw in (
+            ("post", "/api/v1/worker/subsidies", {"json": {"insured_person_id": 10**30}}),
+            ("post", "/api/v1/worker/subsidies", {"json": {"insured_person_id": "abc"}}),
+            ("get", "/api/v1/worker/subsidies/" + "Z" * 500, {}),
+            ("post", f"/api/v1/worker/messages/{10**12}/read", {}),
+            ("get", f"/api/v1/articles/{10**12}", {}),
+            ("get", "/api/v1/worker/messages?page=-1", {}),
+            ("post", "/api/v1/worker/bind", {"data": "not json", "content_type": "application/json"}),
+            ("post", "/api/v1/worker/info-changes", {"json": {"name": "x" * 5000}}),
+            ("put", "/api/v1/worker/subsidies/ZY1/step/9", {"json": []})):
+        response = call(method, url, **kw)
+        assert response.status_code in (400, 404, 409), (url, response.status_code)
+        assert chinese(response), (url, response.get_data(as_text=True))
