@@ -100,8 +100,6 @@ def _do(ctx, app_, action, actor, worker_user):
 def test_edge(ctx, worker, reviewer, reviewer2, finance, src, action, dst, who):
     app_ = at_status(ctx, worker, src, reviewer, reviewer2, finance)
     actor = {"worker": worker, "reviewer": reviewer, "reviewer2": reviewer2, "finance": finance}[who]
-    if src == "pending_second" and who == "reviewer2":
-        actor = reviewer2
     result = _do(ctx, app_, action, actor, worker)
     assert result.status == dst
 
@@ -276,3 +274,30 @@ def test_a_reviewer_of_another_county_does_not_find_it(ctx, worker, reviewer, re
         subsidies.review_application(ctx, app_.id, "reject", actor=stranger, reason="x")
     ctx.rollback()
     assert ctx.get(type(app_), app_.id).status == S.PENDING_FIRST
+
+
+def test_one_review_stage_when_the_second_is_switched_off(app, ctx, worker, reviewer, reviewer2, finance,
+                                                          monkeypatch):
+    monkeypatch.setitem(app.config, "SUBSIDY_SECOND_REVIEW", False)
+    app_ = at_status(ctx, worker, "pending_first", reviewer, reviewer2, finance)
+    subsidies.review_application(ctx, app_.id, "approve_first", actor=reviewer, total_cost="56308.05",
+                                 base="23307.60")
+    assert app_.status == S.APPROVED and app_.amount == Decimal("8323.04")
+
+
+def test_the_annual_cap_limits_what_is_left_for_the_year(ctx, worker, covered, reviewer, reviewer2, finance,
+                                                          office_staff):
+    from app.services.mutual_aid.plans import add_benefit_rule
+
+    add_benefit_rule(ctx, covered[0].plan_id, {"type": "progressive", "tiers": DEMO_TIERS, "annual_cap": "10000"},
+                     effective_from=date(2001, 1, 1), note="年度封顶1万元", actor=office_staff)
+    first = at_status(ctx, worker, "done", reviewer, reviewer2, finance)
+    assert first.amount == Decimal("8323.04") and first.rule_version == 2
+    number = filled(ctx, worker, admission=beijing_today() - timedelta(days=5),
+                    discharge=beijing_today() - timedelta(days=4))
+    second = subsidies.submit_application(ctx, worker, number)
+    if second.admission_date.year != first.admission_date.year:
+        pytest.skip("the two stays fall in different years today")
+    subsidies.review_application(ctx, second.id, "approve_first", actor=reviewer, total_cost="56308.05",
+                                 base="23307.60")
+    assert second.amount == Decimal("1676.96")  # 10,000.00 − 8,323.04

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.services.mutual_aid import subsidies, workers
 from models.messages import Message
 from models.mutual_aid import SubsidyApplication, WorkerBinding
+from models.outbox import SmsMessage
 from seed.loader import DEMO_PASSWORD
 from tests.factories import age_codes, make_user
 from tests.mutual_aid.worker_fixtures import (  # noqa: F401 (fixtures)
@@ -53,19 +54,11 @@ def chinese(response) -> bool:
     return bool(body and body.get("code") and re.search(r"[\u4e00-\u9fff]", body.get("message", "")))
 
 
-def _code_sms(ctx, phone):
-    code = workers.send_bind_code(ctx, phone)
-    return code
-
-
 def test_bind_unknown_worker_gets_exactly_the_seeds_message(ctx, api, covered):
     user = make_user(ctx, "会员")
     call = api(user)
     person = covered[2]
     assert call("post", "/api/v1/worker/sms-code", json={"phone": person.mobile}).status_code == 200
-    code = ctx.scalars(select(Message)).first()  # noqa: F841 (codes are read from the outbox below)
-    from models.outbox import SmsMessage
-
     sms = ctx.scalars(select(SmsMessage).where(SmsMessage.phone == person.mobile).order_by(SmsMessage.id.desc())).first()
     response = call("post", "/api/v1/worker/bind", json={"name": "查无此人", "id_type": "居民身份证",
                                                         "id_number": person.id_number, "phone": person.mobile,
@@ -169,7 +162,6 @@ def test_the_worker_sees_done_and_the_message_through_the_api(ctx, api, worker, 
 
 def test_read_all_marks_every_unread_message(ctx, api, worker, reviewer, reviewer2, finance):
     at_status(ctx, worker, "pay_failed", reviewer, reviewer2, finance)
-    app2 = at_status(ctx, worker, "pending_first", reviewer, reviewer2, finance) if False else None  # noqa: F841
     call = api(worker)
     assert call("get", "/api/v1/worker/messages/unread-count").json["result"]["total"] == 2
     assert call("post", "/api/v1/worker/messages/read-all").json["result"]["count"] == 2

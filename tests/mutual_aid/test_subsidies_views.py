@@ -41,7 +41,7 @@ def test_the_subsidy_pages_run_first_review_second_review_and_payment(app, ctx, 
     response = first.post(f"/subsidyfirstreviewview/step/{app_.id}",
                           data={"action": "approve_first", "total_cost": "56308.05", "base": "23307.60"})
     assert response.status_code == 302 and _status(ctx, app_.id) == SubsidyStatus.PENDING_SECOND
-    assert ctx.get(SubsidyApplication, app_.id).amount == 8323.04 or str(ctx.get(SubsidyApplication, app_.id).amount) == "8323.04"
+    assert str(ctx.get(SubsidyApplication, app_.id).amount) == "8323.04"
     # the same reviewer may not do 复核
     same = first.post(f"/subsidysecondreviewview/step/{app_.id}", data={"action": "approve_second"},
                       follow_redirects=True)
@@ -61,7 +61,6 @@ def test_the_subsidy_pages_run_first_review_second_review_and_payment(app, ctx, 
 def test_a_role_without_the_grant_gets_403_and_nothing_changes(app, ctx, worker, reviewer, reviewer2, finance):
     app_ = at_status(ctx, worker, "approved", reviewer, reviewer2, finance)
     assert _client(app, reviewer).post(f"/subsidypaymentview/step/{app_.id}", data={"action": "pay"}).status_code == 403
-    pending = at_status(ctx, worker, "pending_first", reviewer, reviewer2, finance) if False else None  # noqa: F841
     assert _client(app, finance).get("/subsidyfirstreviewview/list/").status_code == 403
     assert _status(ctx, app_.id) == SubsidyStatus.APPROVED
 
