@@ -86,3 +86,20 @@ def test_the_same_stay_filed_twice_at_once_gives_one_application(app, ctx, worke
     assert _twice(app, fill) == ["duplicate_stay", "ok"]
     assert ctx.scalar(select(func.count(SubsidyApplication.id)).where(
         SubsidyApplication.applicant_id == worker.id, SubsidyApplication.status == SubsidyStatus.PENDING_FIRST)) == 1
+
+
+def test_two_info_changes_filed_at_once_leave_one_unfinished(app, ctx, worker):
+    from app.services.mutual_aid import info_changes
+    from models.mutual_aid import InfoChangeRequest
+
+    me = SimpleNamespace(id=worker.id, username=worker.username)
+    phones = iter(["13911112222", "13911113333"])
+    lock = threading.Lock()
+
+    def file(session):
+        with lock:
+            phone = next(phones)
+        info_changes.create_change(session, me, {"phone": phone}, evidence=[("凭证.png", png())])
+
+    assert _twice(app, file) == ["ok", "unfinished_exists"]
+    assert ctx.scalar(select(func.count(InfoChangeRequest.id)).where(InfoChangeRequest.applicant_id == worker.id)) == 1
