@@ -112,7 +112,8 @@ def _limit_api_login(app, appbuilder) -> None:
 # anonymous forms (SMS codes, registration): POSTs limited per client address
 PUBLIC_FORMS = ["AccountView.forgot_password", "RegistrationView.register", "RegistrationView.code",
                 "MemberRegistrationApi.register", "MemberRegistrationApi.code",
-                "MeApi.certify"]  # 工会会员认证: a name + ID-number oracle unless limited
+                "MeApi.certify",  # 工会会员认证: a name + ID-number oracle unless limited
+                "WorkerApi.bind", "WorkerApi.sms_code"]  # 职工绑定: limited like the login
 
 
 def _limit_public_forms(app, appbuilder, endpoints) -> None:

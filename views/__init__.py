@@ -12,11 +12,13 @@ from .imports import DataJobView
 from .members import MemberView
 from .merchant_api import MerchantVoucherApi
 from .mutual_aid import register_mutual_aid_views
+from .notices import ArticleView
 from .openapi import localize_api_tags
 from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView
 from .statistics import StatisticsView
 from .voucher_api import MemberVoucherApi
+from .worker_api import ArticleApi, WorkerApi
 from .vouchers import ActivityReviewView, ActivityView, CouponView, MerchantView, VoucherView
 
 
@@ -44,6 +46,7 @@ def register_views(appbuilder) -> None:
                         category="Welfare")
     appbuilder.add_view(StatisticsView, "Statistics", label="统计分析", icon="fa-bar-chart")
     register_mutual_aid_views(appbuilder)
+    appbuilder.add_view(ArticleView, "Notices", label="公告与资讯", icon="fa-newspaper-o")
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
     appbuilder.add_view_no_menu(AccountView)
@@ -52,4 +55,6 @@ def register_views(appbuilder) -> None:
     appbuilder.add_api(MemberRegistrationApi)
     appbuilder.add_api(MemberVoucherApi)
     appbuilder.add_api(MerchantVoucherApi)
+    appbuilder.add_api(WorkerApi)
+    appbuilder.add_api(ArticleApi)
     localize_api_tags(appbuilder)

@@ -39,6 +39,14 @@ SMS_TEMPLATES = {
     "enrollment_approved": "【工会服务】{unit}的参保单{number}已通过初审，请登录系统填写开票信息并按时缴费。",
     "enrollment_returned": "【工会服务】{unit}的参保单{number}被退回，原因：{reason}。请登录系统修改后重新提交。",
     "password_reset": "【工会服务】您的账户{username}密码已重置。如非本人操作，请立即联系管理员。",
+    # worker client (S001), one per event of the notifications table (mutual-aid §3.1.7)
+    "subsidy_rejected": "【工会服务】您提交的“{name}”的住院医疗补助申请被驳回。驳回理由是：{reason}。"
+                        "请参考驳回理由重新提交申请。",
+    "subsidy_pay_failed": "【工会服务】您提交的“{name}”的住院医疗补助申请打款失败，请修正信息。",
+    "subsidy_done": "【工会服务】您提交的“{name}”的住院医疗补助申请已成功办结，补助金已打款至尾号{tail}的银行卡，"
+                    "请注意查收银行到账信息。补助金额：{amount}",
+    "info_change_rejected": "【工会服务】您有1条变更信息申请单被驳回，驳回理由是：{reason}。请修正后重新提交。",
+    "info_change_done": "【工会服务】您的个人信息变更申请{number}已审核办结。",
 }
 MAIL_TEMPLATES = {
     "invoice_issued": ("【工会服务】参保单{number}的发票", "{unit}：\n\n参保单{number}的发票已开具，见附件。\n\n"

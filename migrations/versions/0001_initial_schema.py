@@ -74,20 +74,6 @@ def upgrade():
     op.create_index(op.f('ix_audit_log_username'), 'audit_log', ['username'], unique=False)
     op.create_index('ix_audit_target', 'audit_log', ['target_type', 'target_id'], unique=False)
     op.create_index('ix_audit_unsealed', 'audit_log', ['id'], unique=False, postgresql_where=sa.text('chain_no IS NULL'), sqlite_where=sa.text('chain_no IS NULL'))
-    op.create_table('claim_kind',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=20), nullable=False),
-    sa.Column('name', sa.String(length=40), nullable=False),
-    sa.Column('plan_kind', sa.String(length=16), nullable=False),
-    sa.Column('needs_materials_first', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
-    sa.Column('material_types', sa.JSON(), nullable=True),
-    sa.Column('needs_settlement_sheet', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
-    sa.Column('formula_key', sa.String(length=30), nullable=True),
-    sa.Column('enabled', sa.Boolean(), server_default=sa.text('(true)'), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('code'),
-    sa.UniqueConstraint('name')
-    )
     op.create_table('member_no_counter',
     sa.Column('district', sa.String(length=3), nullable=False),
     sa.Column('last', sa.Integer(), nullable=False),
@@ -314,9 +300,9 @@ def upgrade():
     sa.UniqueConstraint('member_no')
     )
     op.create_index('ix_member_cert_pending', 'member', ['org_id'], unique=False, postgresql_where=sa.text("cert_status = 'pending'"), sqlite_where=sa.text("cert_status = 'pending'"))
-    op.create_index('ix_member_name', 'member', ['org_id', 'name', 'id'], unique=False, postgresql_ops={'name': 'varchar_pattern_ops'})
+    op.create_index('ix_member_name', 'member', ['name', 'org_id', 'id'], unique=False, postgresql_ops={'name': 'varchar_pattern_ops'})
     op.create_index('ix_member_org_id_id', 'member', ['org_id', 'id'], unique=False)
-    op.create_index('ix_member_unit_id_id', 'member', ['unit_id', 'org_id', 'id'], unique=False)
+    op.create_index('ix_member_unit_id_id', 'member', ['unit_id', 'id'], unique=False)
     op.create_table('member_unit',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
@@ -444,6 +430,23 @@ def upgrade():
     sa.UniqueConstraint('id', 'org_id', name='uq_activity_org')
     )
     op.create_index(op.f('ix_activity_org_id'), 'activity', ['org_id'], unique=False)
+    op.create_table('article',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('body', sa.Text(), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_article_org_id'), 'article', ['org_id'], unique=False)
+    op.create_index('ix_article_status_kind', 'article', ['status', 'kind', 'published_at'], unique=False)
     op.create_table('attachment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_type', sa.String(length=40), nullable=False),
@@ -557,6 +560,32 @@ def upgrade():
     op.create_index(op.f('ix_enrollment_org_id'), 'enrollment', ['org_id'], unique=False)
     op.create_index('ix_enrollment_org_status', 'enrollment', ['org_id', 'status'], unique=False)
     op.create_index(op.f('ix_enrollment_status'), 'enrollment', ['status'], unique=False)
+    op.create_table('info_change_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=24), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('id_number', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('before', sa.JSON(), nullable=False),
+    sa.Column('after', sa.JSON(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=True),
+    sa.Column('reject_reason', sa.String(length=500), nullable=True),
+    sa.Column('open_owner', sa.Integer(), nullable=True),
+    sa.Column('status_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['applicant_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('number'),
+    sa.UniqueConstraint('open_owner')
+    )
+    op.create_index(op.f('ix_info_change_request_applicant_id'), 'info_change_request', ['applicant_id'], unique=False)
+    op.create_index(op.f('ix_info_change_request_org_id'), 'info_change_request', ['org_id'], unique=False)
+    op.create_index('ix_info_change_request_org_status', 'info_change_request', ['org_id', 'status'], unique=False)
+    op.create_index(op.f('ix_info_change_request_status'), 'info_change_request', ['status'], unique=False)
     op.create_table('member_transfer',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
@@ -577,6 +606,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_member_transfer_member_id'), 'member_transfer', ['member_id'], unique=False)
+    op.create_table('message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('category', sa.String(length=16), nullable=False),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('link_kind', sa.String(length=30), nullable=True),
+    sa.Column('link_id', sa.Integer(), nullable=True),
+    sa.Column('link_ref', sa.String(length=30), nullable=True),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['recipient_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_message_recipient', 'message', ['recipient_id', 'category', 'id'], unique=False)
     op.create_table('review_trail',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('entity', sa.String(length=40), nullable=False),
@@ -601,6 +645,19 @@ def upgrade():
     sa.Column('settled_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['settled_by_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('month')
+    )
+    op.create_table('worker_binding',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('id_type', sa.String(length=16), nullable=False),
+    sa.Column('id_number', sa.String(length=32), nullable=False),
+    sa.Column('phone', sa.String(length=11), nullable=False),
+    sa.Column('bound_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('id_number'),
+    sa.UniqueConstraint('user_id')
     )
     op.create_table('confirmation_letter',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -759,99 +816,58 @@ def upgrade():
     op.create_index('ix_voucher_member', 'voucher', ['member_id'], unique=False, postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
     op.create_index(op.f('ix_voucher_org_id'), 'voucher', ['org_id'], unique=False)
     op.create_index('uq_voucher_claim_slot', 'voucher', ['activity_id', 'member_id', 'claim_slot'], unique=True, postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
-    op.create_table('claim',
+    op.create_table('subsidy_application',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('number', sa.String(length=24), nullable=False),
-    sa.Column('group_ref', sa.String(length=24), nullable=True),
+    sa.Column('number', sa.String(length=20), nullable=False),
     sa.Column('insured_person_id', sa.Integer(), nullable=False),
-    sa.Column('enrollment_plan_id', sa.Integer(), nullable=False),
-    sa.Column('claim_kind_id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
-    sa.Column('member_unit_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('handler_id', sa.Integer(), nullable=True),
-    sa.Column('taken_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('accepted_by_id', sa.Integer(), nullable=True),
-    sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('status_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('incident_date', sa.Date(), nullable=True),
-    sa.Column('incident_type', sa.String(length=30), nullable=True),
-    sa.Column('incident_place', sa.String(length=100), nullable=True),
-    sa.Column('incident_description', sa.Text(), nullable=True),
-    sa.Column('disability_grade', sa.Integer(), nullable=True),
+    sa.Column('applicant_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('step', sa.Integer(), nullable=False),
+    sa.Column('admission_date', sa.Date(), nullable=True),
+    sa.Column('discharge_date', sa.Date(), nullable=True),
+    sa.Column('hospital', sa.String(length=100), nullable=True),
     sa.Column('payee_name', sa.String(length=50), nullable=True),
     sa.Column('payee_relation', sa.String(length=20), nullable=True),
-    sa.Column('payee_account_type', sa.String(length=10), nullable=True),
-    sa.Column('payee_bank', sa.String(length=60), nullable=True),
-    sa.Column('payee_branch', sa.String(length=100), nullable=True),
-    sa.Column('payee_account', sa.String(length=32), nullable=True),
-    sa.Column('payee_warning', sa.String(length=100), nullable=True),
+    sa.Column('payee_bank', sa.String(length=100), nullable=True),
+    sa.Column('account_type', sa.String(length=10), nullable=True),
+    sa.Column('payee_account', sa.String(length=30), nullable=True),
+    sa.Column('total_cost', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('base', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=True),
-    sa.Column('breakdown', sa.JSON(), nullable=True),
-    sa.Column('rule_id', sa.Integer(), nullable=True),
     sa.Column('rule_version', sa.Integer(), nullable=True),
-    sa.Column('calc_inputs', sa.String(length=64), nullable=True),
+    sa.Column('reject_reason', sa.String(length=500), nullable=True),
+    sa.Column('pay_fail_reason', sa.String(length=500), nullable=True),
+    sa.Column('open_stay', sa.String(length=40), nullable=True),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('first_reviewer_id', sa.Integer(), nullable=True),
-    sa.Column('return_reason', sa.String(length=500), nullable=True),
-    sa.Column('declined', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
-    sa.Column('decline_reason', sa.String(length=500), nullable=True),
-    sa.Column('payment_batch', sa.String(length=30), nullable=True),
-    sa.Column('paid_on', sa.Date(), nullable=True),
-    sa.Column('payment_reference', sa.String(length=60), nullable=True),
-    sa.Column('payment_failure_reason', sa.String(length=300), nullable=True),
-    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('deleted_by_id', sa.Integer(), nullable=True),
+    sa.Column('status_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['accepted_by_id'], ['ab_user.id'], ),
-    sa.ForeignKeyConstraint(['claim_kind_id'], ['claim_kind.id'], ),
-    sa.ForeignKeyConstraint(['deleted_by_id'], ['ab_user.id'], ),
-    sa.ForeignKeyConstraint(['enrollment_plan_id'], ['enrollment_plan.id'], ),
-    sa.ForeignKeyConstraint(['first_reviewer_id'], ['ab_user.id'], ),
-    sa.ForeignKeyConstraint(['handler_id'], ['ab_user.id'], ),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['applicant_id'], ['ab_user.id'], ),
     sa.ForeignKeyConstraint(['insured_person_id'], ['insured_person.id'], ),
-    sa.ForeignKeyConstraint(['member_unit_id'], ['member_unit.id'], ),
     sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
-    sa.ForeignKeyConstraint(['rule_id'], ['benefit_rule.id'], ),
+    sa.ForeignKeyConstraint(['plan_id'], ['protection_plan.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('number')
+    sa.UniqueConstraint('number'),
+    sa.UniqueConstraint('open_stay')
     )
-    op.create_index(op.f('ix_claim_group_ref'), 'claim', ['group_ref'], unique=False)
-    op.create_index(op.f('ix_claim_insured_person_id'), 'claim', ['insured_person_id'], unique=False)
-    op.create_index(op.f('ix_claim_member_unit_id'), 'claim', ['member_unit_id'], unique=False)
-    op.create_index(op.f('ix_claim_org_id'), 'claim', ['org_id'], unique=False)
-    op.create_index('ix_claim_org_status', 'claim', ['org_id', 'status'], unique=False)
-    op.create_index('ix_claim_pool', 'claim', ['status', 'handler_id', 'id'], unique=False)
-    op.create_table('settlement_sheet',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('claim_id', sa.Integer(), nullable=False),
-    sa.Column('hospital', sa.String(length=100), nullable=False),
-    sa.Column('admission_date', sa.Date(), nullable=False),
-    sa.Column('discharge_date', sa.Date(), nullable=False),
-    sa.Column('total_cost', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('fund_paid', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('critical_paid', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('other_paid', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('self_paid_full', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('policy_self_paid', sa.Numeric(precision=12, scale=2), nullable=True),
-    sa.Column('receipt_number', sa.String(length=60), nullable=True),
-    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
-    )
-    op.create_index(op.f('ix_settlement_sheet_claim_id'), 'settlement_sheet', ['claim_id'], unique=False)
+    op.create_index(op.f('ix_subsidy_application_applicant_id'), 'subsidy_application', ['applicant_id'], unique=False)
+    op.create_index(op.f('ix_subsidy_application_insured_person_id'), 'subsidy_application', ['insured_person_id'], unique=False)
+    op.create_index(op.f('ix_subsidy_application_org_id'), 'subsidy_application', ['org_id'], unique=False)
+    op.create_index('ix_subsidy_application_org_status', 'subsidy_application', ['org_id', 'status'], unique=False)
+    op.create_index(op.f('ix_subsidy_application_status'), 'subsidy_application', ['status'], unique=False)
 
 
 def downgrade():
-    op.drop_index(op.f('ix_settlement_sheet_claim_id'), table_name='settlement_sheet')
-    op.drop_table('settlement_sheet')
-    op.drop_index('ix_claim_pool', table_name='claim')
-    op.drop_index('ix_claim_org_status', table_name='claim')
-    op.drop_index(op.f('ix_claim_org_id'), table_name='claim')
-    op.drop_index(op.f('ix_claim_member_unit_id'), table_name='claim')
-    op.drop_index(op.f('ix_claim_insured_person_id'), table_name='claim')
-    op.drop_index(op.f('ix_claim_group_ref'), table_name='claim')
-    op.drop_table('claim')
+    op.drop_index(op.f('ix_subsidy_application_status'), table_name='subsidy_application')
+    op.drop_index('ix_subsidy_application_org_status', table_name='subsidy_application')
+    op.drop_index(op.f('ix_subsidy_application_org_id'), table_name='subsidy_application')
+    op.drop_index(op.f('ix_subsidy_application_insured_person_id'), table_name='subsidy_application')
+    op.drop_index(op.f('ix_subsidy_application_applicant_id'), table_name='subsidy_application')
+    op.drop_table('subsidy_application')
     op.drop_index('uq_voucher_claim_slot', table_name='voucher', postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
     op.drop_index(op.f('ix_voucher_org_id'), table_name='voucher')
     op.drop_index('ix_voucher_member', table_name='voucher', postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
@@ -871,11 +887,19 @@ def downgrade():
     op.drop_index('ix_data_job_error_job_row', table_name='data_job_error')
     op.drop_table('data_job_error')
     op.drop_table('confirmation_letter')
+    op.drop_table('worker_binding')
     op.drop_table('settlement_period')
     op.drop_index('ix_review_trail_entity', table_name='review_trail')
     op.drop_table('review_trail')
+    op.drop_index('ix_message_recipient', table_name='message')
+    op.drop_table('message')
     op.drop_index(op.f('ix_member_transfer_member_id'), table_name='member_transfer')
     op.drop_table('member_transfer')
+    op.drop_index(op.f('ix_info_change_request_status'), table_name='info_change_request')
+    op.drop_index('ix_info_change_request_org_status', table_name='info_change_request')
+    op.drop_index(op.f('ix_info_change_request_org_id'), table_name='info_change_request')
+    op.drop_index(op.f('ix_info_change_request_applicant_id'), table_name='info_change_request')
+    op.drop_table('info_change_request')
     op.drop_index(op.f('ix_enrollment_status'), table_name='enrollment')
     op.drop_index('ix_enrollment_org_status', table_name='enrollment')
     op.drop_index(op.f('ix_enrollment_org_id'), table_name='enrollment')
@@ -890,6 +914,9 @@ def downgrade():
     op.drop_table('benefit_rule')
     op.drop_index('ix_attachment_owner', table_name='attachment')
     op.drop_table('attachment')
+    op.drop_index('ix_article_status_kind', table_name='article')
+    op.drop_index(op.f('ix_article_org_id'), table_name='article')
+    op.drop_table('article')
     op.drop_index(op.f('ix_activity_org_id'), table_name='activity')
     op.drop_table('activity')
     op.drop_table('ab_user_role')
@@ -943,7 +970,6 @@ def downgrade():
     op.drop_table('org')
     op.drop_table('number_counter')
     op.drop_table('member_no_counter')
-    op.drop_table('claim_kind')
     op.drop_index('ix_audit_unsealed', table_name='audit_log', postgresql_where=sa.text('chain_no IS NULL'), sqlite_where=sa.text('chain_no IS NULL'))
     op.drop_index('ix_audit_target', table_name='audit_log')
     op.drop_index(op.f('ix_audit_log_username'), table_name='audit_log')

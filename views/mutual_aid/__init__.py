@@ -6,10 +6,12 @@ from flask_babel import lazy_gettext as _l
 
 from .claims import ClaimView
 from .enrollments import EnrollmentView
+from .info_changes import InfoChangeFirstReviewView, InfoChangeSecondReviewView, InfoChangeView
 from .letters import LetterView
 from .plans import ProtectionPlanView
 from .registration import MemberUnitView, RegistrationView
 from .settlement import MutualAidQueueView, SettlementView
+from .subsidies import SubsidyApplicationView, SubsidyFirstReviewView, SubsidyPaymentView, SubsidySecondReviewView
 
 
 def register_mutual_aid_views(appbuilder) -> None:
@@ -35,3 +37,13 @@ def register_mutual_aid_views(appbuilder) -> None:
                              ("Claim payments", "/claims/payments", "fa-credit-card"),
                              ("Claim query", "/claims/query", "fa-search")):
         appbuilder.add_link(name, href=href, label=_l(name), icon=icon, category=category)
+    # worker client (seed 001): the back-office queues
+    for view, name, label, icon in (
+            (SubsidyFirstReviewView, "Subsidy first review", "补助初核", "fa-check-square-o"),
+            (SubsidySecondReviewView, "Subsidy second review", "补助复核", "fa-check-square"),
+            (SubsidyPaymentView, "Subsidy payments", "补助打款", "fa-credit-card"),
+            (SubsidyApplicationView, "Subsidy applications", "补助申请查询", "fa-search"),
+            (InfoChangeFirstReviewView, "Info change first review", "变更初核", "fa-pencil-square-o"),
+            (InfoChangeSecondReviewView, "Info change second review", "变更复核", "fa-pencil-square"),
+            (InfoChangeView, "Info change requests", "个人信息变更查询", "fa-user")):
+        appbuilder.add_view(view, name, label=label, icon=icon, category=category)

@@ -282,7 +282,7 @@ def confirm_payment(session: Session, enrollment_id: int, *, actor, amount, paid
     Raises:
         NotFoundError, DomainError, InvalidTransitionError, SelfApprovalError.
     """
-    from . import letters
+    from . import letters, workers
 
     now = now or utcnow()
     enrollment = scoped_enrollment(session, enrollment_id, actor, lock=True)
@@ -320,6 +320,7 @@ def confirm_payment(session: Session, enrollment_id: int, *, actor, amount, paid
     enrollment.coverage_start, enrollment.coverage_end = min(starts), max(ends)
     session.flush()
     letters.generate_letter(session, enrollment, actor=None)
+    workers.notify_enrolled(session, enrollment)  # 站内信 参保记录 to the bound workers
     session.commit()
     return enrollment
 

@@ -1,0 +1,101 @@
+"""Playwright in Debian's Chromium + the worker API (seed 001): a worker binds his account with the SMS
+code, fills the three steps and submits; reviewer A passes 初核 with the seed's figures (C1 → 8,323.04),
+reviewer B passes 复核, finance marks it 已打款; the worker then sees 办结 and the message with the
+card tail through the API."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.services.mutual_aid.subsidies import today
+from models.mutual_aid import SubsidyApplication
+from models.outbox import SmsMessage
+from tests.browser.pages import assert_clean, flashes, login, submit
+from tests.factories import county, make_user
+from tests.mutual_aid.conftest import finance, office, office_staff, plan, unit_and_handler  # noqa: F401
+from tests.mutual_aid.worker_fixtures import CARD, covered, png, reviewer  # noqa: F401
+
+SHOTS = "/tmp/h3-subsidy-{}.png"
+
+
+def shot(page, name):
+    page.screenshot(path=SHOTS.format(name), full_page=True)
+
+
+def _file(name):
+    return {"name": name, "mimeType": "image/png", "buffer": png()}
+
+
+def test_a_worker_applies_and_the_office_reviews_twice_and_pays(live_server, page, ctx, covered, reviewer):
+    person = covered[0]
+    worker = make_user(ctx, "会员")
+    reviewer_b = make_user(ctx, "业务审核员", county(ctx, 0))
+    api = page.context.request
+
+    # 1. the worker client: JWT login, SMS code from the outbox, bind, three steps, submit
+    login_response = api.post(f"{live_server}/api/v1/security/login", data={
+        "username": worker.username, "password": "Union@2026demo", "provider": "db", "refresh": False})
+    assert login_response.ok, login_response.text()
+    headers = {"Authorization": f"Bearer {login_response.json()['access_token']}"}
+    assert api.post(f"{live_server}/api/v1/worker/sms-code", headers=headers, data={"phone": person.mobile}).ok
+    ctx.expire_all()
+    code = ctx.scalars(select(SmsMessage).where(SmsMessage.phone == person.mobile)
+                       .order_by(SmsMessage.id.desc())).first().params["code"]
+    bound = api.post(f"{live_server}/api/v1/worker/bind", headers=headers, data={
+        "name": person.name, "id_type": "居民身份证", "id_number": person.id_number, "phone": person.mobile,
+        "code": code})
+    assert bound.status == 201, bound.text()
+    number = api.post(f"{live_server}/api/v1/worker/subsidies", headers=headers, data={}).json()["result"]["number"]
+    base = f"{live_server}/api/v1/worker/subsidies/{number}"
+    assert api.put(f"{base}/step/1", headers=headers,
+                   multipart={"front": _file("正面.png"), "back": _file("反面.png")}).ok
+    step2 = api.put(f"{base}/step/2", headers=headers, multipart={
+        "admission_date": (today() - timedelta(days=6)).isoformat(),
+        "discharge_date": (today() - timedelta(days=3)).isoformat(),
+        "hospital": "广西医科大学第一附属医院", "receipts": _file("发票.png")})
+    assert step2.ok, step2.text()
+    assert api.put(f"{base}/step/3", headers=headers, data={"payee_bank": "中国工商银行南宁分行",
+                                                            "payee_account": CARD}).ok
+    submitted = api.post(f"{base}/submit", headers=headers)
+    assert submitted.ok and submitted.json()["result"]["status_label"] == "待初核"
+    application = ctx.scalar(select(SubsidyApplication).where(SubsidyApplication.number == number))
+
+    # 2. reviewer A: 初核 with the seed's figures
+    login(page, live_server, reviewer.username)
+    page.goto(f"{live_server}/subsidyfirstreviewview/list/")
+    assert number in page.inner_text("body") and "已等待" in page.inner_text("body")
+    shot(page, "first-queue")
+    page.click(f"a[href*='/subsidyfirstreviewview/show/{application.id}']")
+    page.fill("#total_cost", "56308.05")
+    page.fill("#base", "23307.60")
+    shot(page, "first-show")
+    submit(page, "#step-approve_first button[type=submit]")
+    assert any("「初核通过」已完成" in f for f in flashes(page, "success"))
+    assert_clean(page)
+
+    # 3. reviewer B: 复核
+    login(page, live_server, reviewer_b.username)
+    page.goto(f"{live_server}/subsidysecondreviewview/list/")
+    page.click(f"a[href*='/subsidysecondreviewview/show/{application.id}']")
+    assert "8,323.04" in page.inner_text("body")
+    submit(page, "#step-approve_second button[type=submit]")
+    assert any("「复核通过」已完成" in f for f in flashes(page, "success"))
+    assert_clean(page)
+
+    # 4. finance: 已打款
+    login(page, live_server, "finance")
+    page.goto(f"{live_server}/subsidypaymentview/list/")
+    assert "尾号3235" in page.inner_text("body")
+    page.click(f"a[href*='/subsidypaymentview/show/{application.id}']")
+    shot(page, "payment-show")
+    submit(page, "#step-pay button[type=submit]")
+    assert any("「已打款」已完成" in f for f in flashes(page, "success"))
+    assert_clean(page)
+    shot(page, "paid")
+
+    # 5. the worker sees 办结 and the message
+    detail = api.get(base, headers=headers).json()["result"]
+    assert detail["status_label"] == "办结" and detail["amount"] == "8323.04"
+    messages = api.get(f"{live_server}/api/v1/worker/messages?category=补助申请", headers=headers).json()["result"]
+    assert "补助金已打款至尾号3235的银行卡" in messages[0]["body"] and "补助金额：8323.04" in messages[0]["body"]

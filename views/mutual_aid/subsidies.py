@@ -1,0 +1,110 @@
+"""补助申请 in the back office: the 初核, 复核 and 打款 queues (oldest first, with each item's age) and
+one show page whose forms take the steps the row's state and the user's grants allow."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.models.sqla.filters import FilterEqual
+
+from app.extensions import db
+from app.security import current_user
+from app.services.attachments import attachments_of
+from app.services.errors import DomainError
+from app.services.mutual_aid import subsidies as svc
+from app.services.review_flow import actions_from, trail_of
+from models.mutual_aid import SubsidyApplication, SubsidyStatus
+from models.mutual_aid.subsidies import ID_BACK, ID_FRONT, RECEIPT, RELATION_PROOF, AccountType
+
+from ..attachments import AttachmentsMixin
+from ..base import ScopedInterface, ScopedModelView
+
+LABELS = {"number": "申请单号", "person_name": "补助人", "org": "所属办事处", "status": "状态", "status_label": "状态",
+          "amount_label": "补助金额（元）", "submitted_at": "提交时间", "age_label": "已等待", "created_at": "创建时间",
+          "admission_date": "入院日期", "discharge_date": "出院日期", "hospital": "就诊医院", "payee_name": "收款人",
+          "payee_relation": "与参保人关系", "payee_bank": "开户银行", "payee_account_masked": "收款账号",
+          "total_cost": "住院总费用（元）", "base": "补助基数（元）", "reject_reason": "驳回理由",
+          "pay_fail_reason": "打款失败原因", "paid_at": "打款时间", "plan": "保障活动"}
+FILES = [(ID_FRONT, "身份证正面"), (ID_BACK, "身份证反面"), (RECEIPT, "住院费用单据"), (RELATION_PROOF, "关系证明")]
+
+
+class SubsidyApplicationView(AttachmentsMixin, ScopedModelView):
+    """补助申请 (all states) of the office subtree; each queue below is this list on one state."""
+
+    datamodel = ScopedInterface(SubsidyApplication)
+    base_permissions = ["can_list", "can_show"]
+    exclude_route_methods = {"add", "edit", "delete", "download"}  # applications come from the worker client
+    list_title = show_title = "补助申请"
+    list_columns = ["number", "person_name", "org", "status_label", "amount_label", "submitted_at", "age_label"]
+    show_columns = ["number", "person_name", "plan", "org", "status_label", "admission_date", "discharge_date",
+                    "hospital", "payee_name", "payee_relation", "payee_bank", "payee_account_masked", "total_cost",
+                    "base", "amount_label", "reject_reason", "pay_fail_reason", "submitted_at", "paid_at",
+                    "created_at"]
+    search_columns = ["number", "status", "submitted_at"]
+    label_columns = LABELS
+    enum_columns = {"status": SubsidyStatus}
+    base_order = ("status_at", "asc")  # oldest first: the age the office watches
+    show_template = "union/mutual_aid/subsidy_show.html"
+    step_actions: tuple[str, ...] = ()   # the steps this page may take (each also needs its grant)
+    step_permission = "review"
+
+    def show_context(self, item):
+        flow = svc.subsidy_flow()
+        may = self.appbuilder.sm.has_access(f"can_{self.step_permission}", self.class_permission_name)
+        allowed = [a for a in actions_from(flow, item.status) if a in self.step_actions and may]
+        return {"trail": trail_of(db.session, SubsidyApplication, item.id), "status_label": SubsidyStatus.label_of,
+                "steps": allowed, "step_labels": {a: t.label for (_s, a), t in flow.items()},
+                "files": [(label, attachments_of(db.session, item, kind)) for kind, label in FILES],
+                "account_type_label": AccountType.label_of(item.account_type) if item.account_type else ""}
+
+    @expose("/step/<int:pk>", methods=["POST"])
+    @has_access
+    def step(self, pk):
+        """One step of the flow on this row: the service decides; a refusal is flashed in Chinese."""
+        item = self.scoped_item(pk)
+        action = request.form.get("action", "")
+        if action not in self.step_actions:
+            abort(404)
+        label = dict((a, t.label) for (_s, a), t in svc.subsidy_flow().items()).get(action, action)
+        try:
+            svc.review_application(db.session, item.id, action, actor=current_user(),
+                                   reason=request.form.get("reason"), total_cost=request.form.get("total_cost"),
+                                   base=request.form.get("base"))
+        except DomainError as err:
+            db.session.rollback()
+            flash(err.message, "danger")
+            return redirect(url_for(".show", pk=pk))
+        flash(f"「{label}」已完成：{item.number}", "success")
+        return redirect(url_for(".list"))
+
+
+class SubsidyFirstReviewView(SubsidyApplicationView):
+    """补助初核: 待初核 applications; 初核通过 (total and base → C1) or 驳回 (back to the worker)."""
+
+    base_permissions = ["can_list", "can_show", "can_review"]
+    method_permission_name = {"step": "review"}
+    base_filters = [["status", FilterEqual, SubsidyStatus.PENDING_FIRST.value]]
+    list_title = show_title = "补助初核"
+    step_actions = ("approve_first", "reject")
+
+
+class SubsidySecondReviewView(SubsidyApplicationView):
+    """补助复核: 待复核; a reviewer other than the 初核 one approves or returns it to 初核."""
+
+    base_permissions = ["can_list", "can_show", "can_review"]
+    method_permission_name = {"step": "review"}
+    base_filters = [["status", FilterEqual, SubsidyStatus.PENDING_SECOND.value]]
+    list_title = show_title = "补助复核"
+    step_actions = ("approve_second", "return")
+
+
+class SubsidyPaymentView(SubsidyApplicationView):
+    """补助打款 (finance): 审核通过 applications; 已打款 (办结) or 打款失败 (the worker corrects the account)."""
+
+    base_permissions = ["can_list", "can_show", "can_pay"]
+    method_permission_name = {"step": "pay"}
+    base_filters = [["status", FilterEqual, SubsidyStatus.APPROVED.value]]
+    list_title = show_title = "补助打款"
+    list_columns = ["number", "person_name", "payee_name", "payee_bank", "payee_account_masked", "amount_label",
+                    "org", "age_label"]
+    step_actions = ("pay", "pay_fail")
+    step_permission = "pay"
