@@ -15,6 +15,7 @@ from .mutual_aid import register_mutual_aid_views
 from .openapi import localize_api_tags
 from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView
+from .service_cards import register_service_card_views
 from .statistics import StatisticsView
 from .voucher_api import MemberVoucherApi
 from .vouchers import ActivityReviewView, ActivityView, CouponView, MerchantView, VoucherView
@@ -44,6 +45,7 @@ def register_views(appbuilder) -> None:
                         category="Welfare")
     appbuilder.add_view(StatisticsView, "Statistics", label="统计分析", icon="fa-bar-chart")
     register_mutual_aid_views(appbuilder)
+    register_service_card_views(appbuilder)
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
     appbuilder.add_view_no_menu(AccountView)

@@ -103,3 +103,24 @@ def funding_report(session: Session, *, actor, period_start: date | None = None)
     return [FundingLine(org_id, name, start, end, Decimal(fee), count,
                         (Decimal(fee) * count).quantize(FEN, rounding=ROUND_HALF_UP))
             for org_id, name, start, end, fee, count in session.execute(stmt)]
+
+
+def register_union(session: Session, *, actor, at: datetime | None = None) -> tuple[int, int]:
+    """年度集体注册 (S002:L56): the actor's base union registers its members holding a card (not
+    注销) for the period of today's date (Beijing); members already covered then are skipped.
+
+    Raises:
+        DomainError: the actor is not bound to a base union.
+    """
+    from app.services.errors import DomainError
+    from models.organizations import OrgLevel
+    from models.service_cards import ACTIVE_CARD, ServiceCard
+
+    org = session.get(Org, getattr(actor, "org_id", None) or 0)
+    if org is None or org.level != OrgLevel.BASE:
+        raise DomainError("年度注册由基层工会办理")
+    members = session.execute(select(ServiceCard.member_id, ServiceCard.org_id).where(
+        ServiceCard.org_id == org.id, ServiceCard.status.in_(ACTIVE_CARD))).all()
+    result = register_members(session, [(m, o) for m, o in members], registered_on=beijing_date(at))
+    session.commit()
+    return result
