@@ -86,6 +86,7 @@ class CardBatchView(ScopedModelView):
             .order_by(CardApplication.id).limit(100).all()
         can = {p: sm.has_access(f"can_{p}", "CardBatchView") for p in ("import", "submit", "receive", "bank")}
         return {"batch": item, "lines": lines, "can": can, "trail": review_flow.trail_of(db.session, CardBatch, item.id),
+                "status_label": BatchStatus.label_of,
                 "jobs": batches._jobs_of(db.session, item.id)[:5], "mask": mask_id_number}
 
     @expose("/new", methods=["GET", "POST"])
@@ -261,6 +262,7 @@ class ServiceCardView(ReviewFlowMixin, ScopedModelView):
         actions = [(a, CARD_FLOW[(item.status, a)]) for a in review_flow.actions_from(CARD_ACTIONS, item.status)
                    if sm.has_access(f"can_{CARD_FLOW[(item.status, a)].permission}", "ServiceCardView")]
         return {"card": item, "card_actions": actions, "trail": review_flow.trail_of(db.session, ServiceCard, item.id),
+                "status_label": CardStatus.label_of,
                 "can_serial": item.status == CardStatus.OPENING and sm.has_access("can_bank", "ServiceCardView")}
 
     @expose("/face/<pk>.svg")
@@ -369,13 +371,12 @@ class CardClaimView(ReviewFlowMixin, ScopedModelView):
             buttons.append({"id": "new-claim", "href": url_for(".new"), "label": "申请给付", "icon": "fa-plus",
                             "style": "primary"})
         return buttons
-    show_template = "union/service_cards/claim_show.html"
 
     def apply_review(self, item_id, action, reason):
         benefits.review_claim(db.session, item_id, action, actor=current_user(), reason=reason)
 
     def show_context(self, item):
-        return {"trail": review_flow.trail_of(db.session, CardBenefitClaim, item.id)}
+        return {"trail": review_flow.trail_of(db.session, CardBenefitClaim, item.id), "status_label": ClaimStatus.label_of}
 
     @expose("/new", methods=["GET", "POST"])
     @has_access
