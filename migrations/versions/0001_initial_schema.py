@@ -460,6 +460,39 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('plan_id', 'version', name='uq_benefit_rule_version')
     )
+    op.create_table('card_batch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=24), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('member_count', sa.Integer(), nullable=False),
+    sa.Column('union_name', sa.String(length=120), nullable=False),
+    sa.Column('union_code', sa.String(length=16), nullable=True),
+    sa.Column('union_uscc', sa.String(length=18), nullable=True),
+    sa.Column('contact', sa.String(length=50), nullable=True),
+    sa.Column('phone', sa.String(length=20), nullable=True),
+    sa.Column('address', sa.String(length=255), nullable=True),
+    sa.Column('declared_count', sa.Integer(), nullable=True),
+    sa.Column('id_copies_received', sa.Boolean(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('received_by_id', sa.Integer(), nullable=True),
+    sa.Column('counted', sa.Integer(), nullable=True),
+    sa.Column('handover_remark', sa.String(length=255), nullable=True),
+    sa.Column('return_reason', sa.String(length=255), nullable=True),
+    sa.Column('bank_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('bank_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['bank_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['received_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('number')
+    )
+    op.create_index(op.f('ix_card_batch_org_id'), 'card_batch', ['org_id'], unique=False)
+    op.create_index('ix_card_batch_org_status', 'card_batch', ['org_id', 'status'], unique=False)
     op.create_table('coupon_authorization',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('coupon_id', sa.Integer(), nullable=False),
@@ -588,6 +621,25 @@ def upgrade():
     sa.ForeignKeyConstraint(['settled_by_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('month')
     )
+    op.create_table('card_application',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('id_type', sa.String(length=16), nullable=False),
+    sa.Column('id_number', sa.String(length=32), nullable=False),
+    sa.Column('phone', sa.String(length=11), nullable=False),
+    sa.Column('gender', sa.String(length=8), nullable=True),
+    sa.Column('birth_date', sa.Date(), nullable=True),
+    sa.Column('address', sa.String(length=255), nullable=True),
+    sa.Column('member_no', sa.String(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['batch_id'], ['card_batch.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('batch_id', 'member_id', name='uq_card_application_member')
+    )
+    op.create_index('ix_card_application_batch_id_number', 'card_application', ['batch_id', 'id_number'], unique=False)
+    op.create_index(op.f('ix_card_application_member_id'), 'card_application', ['member_id'], unique=False)
     op.create_table('confirmation_letter',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enrollment_id', sa.Integer(), nullable=False),
@@ -608,6 +660,26 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('enrollment_id', 'version', name='uq_confirmation_letter_version')
     )
+    op.create_table('coverage_registration',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
+    sa.Column('registered_on', sa.Date(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('fee', sa.Numeric(precision=8, scale=2), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['batch_id'], ['card_batch.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('member_id', 'period_start', name='uq_coverage_member_start')
+    )
+    op.create_index('ix_coverage_member_period', 'coverage_registration', ['member_id', 'period_start', 'period_end'], unique=False)
+    op.create_index('ix_coverage_org_period', 'coverage_registration', ['org_id', 'period_start'], unique=False)
+    op.create_index(op.f('ix_coverage_registration_org_id'), 'coverage_registration', ['org_id'], unique=False)
     op.create_table('data_job_error',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('job_id', sa.Integer(), nullable=False),
@@ -660,6 +732,58 @@ def upgrade():
     sa.UniqueConstraint('id', 'activity_id', 'coupon_id', name='uq_prize_voucher_key')
     )
     op.create_index(op.f('ix_prize_activity_id'), 'prize', ['activity_id'], unique=False)
+    op.create_table('service_card',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
+    sa.Column('member_no', sa.String(length=10), nullable=False),
+    sa.Column('district_name', sa.String(length=120), nullable=False),
+    sa.Column('serial', sa.String(length=32), nullable=True),
+    sa.Column('bank_account', sa.String(length=32), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('issued_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('replaces_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['batch_id'], ['card_batch.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['replaces_id'], ['service_card.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('serial')
+    )
+    op.create_index(op.f('ix_service_card_batch_id'), 'service_card', ['batch_id'], unique=False)
+    op.create_index(op.f('ix_service_card_member_id'), 'service_card', ['member_id'], unique=False)
+    op.create_index(op.f('ix_service_card_org_id'), 'service_card', ['org_id'], unique=False)
+    op.create_index('ix_service_card_org_status', 'service_card', ['org_id', 'status'], unique=False)
+    op.create_index('uq_service_card_active_member', 'service_card', ['member_id'], unique=True, postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
+    op.create_table('card_benefit_claim',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=24), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('coverage_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('incident_date', sa.Date(), nullable=False),
+    sa.Column('established_on', sa.Date(), nullable=True),
+    sa.Column('disease_category', sa.String(length=16), nullable=True),
+    sa.Column('hospitalized', sa.Boolean(), nullable=True),
+    sa.Column('beneficiary', sa.String(length=50), nullable=True),
+    sa.Column('amount', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('materials', sa.Text(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('filed_by_id', sa.Integer(), nullable=True),
+    sa.Column('filed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['coverage_id'], ['coverage_registration.id'], ),
+    sa.ForeignKeyConstraint(['filed_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('number')
+    )
+    op.create_index(op.f('ix_card_benefit_claim_member_id'), 'card_benefit_claim', ['member_id'], unique=False)
+    op.create_index(op.f('ix_card_benefit_claim_org_id'), 'card_benefit_claim', ['org_id'], unique=False)
     op.create_table('insured_person',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enrollment_plan_id', sa.Integer(), nullable=False),
@@ -759,6 +883,15 @@ def downgrade():
     op.drop_index('ix_insured_person_plan_id_number', table_name='insured_person')
     op.drop_index('ix_insured_person_enrollment', table_name='insured_person')
     op.drop_table('insured_person')
+    op.drop_index(op.f('ix_card_benefit_claim_org_id'), table_name='card_benefit_claim')
+    op.drop_index(op.f('ix_card_benefit_claim_member_id'), table_name='card_benefit_claim')
+    op.drop_table('card_benefit_claim')
+    op.drop_index('uq_service_card_active_member', table_name='service_card', postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
+    op.drop_index('ix_service_card_org_status', table_name='service_card')
+    op.drop_index(op.f('ix_service_card_org_id'), table_name='service_card')
+    op.drop_index(op.f('ix_service_card_member_id'), table_name='service_card')
+    op.drop_index(op.f('ix_service_card_batch_id'), table_name='service_card')
+    op.drop_table('service_card')
     op.drop_index(op.f('ix_prize_activity_id'), table_name='prize')
     op.drop_table('prize')
     op.drop_index('ix_mail_message_pending', table_name='mail_message')
@@ -766,7 +899,14 @@ def downgrade():
     op.drop_table('enrollment_plan')
     op.drop_index('ix_data_job_error_job_row', table_name='data_job_error')
     op.drop_table('data_job_error')
+    op.drop_index(op.f('ix_coverage_registration_org_id'), table_name='coverage_registration')
+    op.drop_index('ix_coverage_org_period', table_name='coverage_registration')
+    op.drop_index('ix_coverage_member_period', table_name='coverage_registration')
+    op.drop_table('coverage_registration')
     op.drop_table('confirmation_letter')
+    op.drop_index(op.f('ix_card_application_member_id'), table_name='card_application')
+    op.drop_index('ix_card_application_batch_id_number', table_name='card_application')
+    op.drop_table('card_application')
     op.drop_table('settlement_period')
     op.drop_index('ix_review_trail_entity', table_name='review_trail')
     op.drop_table('review_trail')
@@ -783,6 +923,9 @@ def downgrade():
     op.drop_table('data_job')
     op.drop_index('ix_coupon_authorization_user', table_name='coupon_authorization')
     op.drop_table('coupon_authorization')
+    op.drop_index('ix_card_batch_org_status', table_name='card_batch')
+    op.drop_index(op.f('ix_card_batch_org_id'), table_name='card_batch')
+    op.drop_table('card_batch')
     op.drop_table('benefit_rule')
     op.drop_index('ix_attachment_owner', table_name='attachment')
     op.drop_table('attachment')
