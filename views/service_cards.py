@@ -87,7 +87,8 @@ class CardBatchView(ScopedModelView):
         can = {p: sm.has_access(f"can_{p}", "CardBatchView") for p in ("import", "submit", "receive", "bank")}
         return {"batch": item, "lines": lines, "can": can, "trail": review_flow.trail_of(db.session, CardBatch, item.id),
                 "status_label": BatchStatus.label_of,
-                "jobs": batches._jobs_of(db.session, item.id)[:5], "mask": mask_id_number}
+                "jobs": batches._jobs_of(db.session, item.id, (applications.APPLICATION_KIND,
+                                                                 applications.BANK_RESULT_KIND))[:6], "mask": mask_id_number}
 
     @expose("/new", methods=["GET", "POST"])
     @has_access
@@ -138,7 +139,8 @@ class CardBatchView(ScopedModelView):
             db.session.rollback()
             flash(err.message, "danger")
             return redirect(url_for(".show", pk=batch.id))
-        flash_enqueued(job, f"文件「{job.file_name}」已上传，正在预校验，完成后刷新本页查看结果")
+        doing = "预校验" if kind == applications.APPLICATION_KIND else "录入卡号"
+        flash_enqueued(job, f"文件「{job.file_name}」已上传并开始{doing}，结果见下方「导入记录」")
         return redirect(url_for(".show", pk=batch.id))
 
     def _step(self, pk, call, done: str):

@@ -105,9 +105,11 @@ def remove_application(session: Session, batch_id: int, application_id: int, *, 
     session.commit()
 
 
-def _jobs_of(session, batch_id: int):
-    return [j for j in session.scalars(select(DataJob).where(DataJob.kind == APPLICATION_KIND)
-                                       .order_by(DataJob.id.desc()).limit(200))
+def _jobs_of(session, batch_id: int, kinds=(APPLICATION_KIND,)):
+    """The batch's import jobs, newest first."""
+    org_id = session.scalar(select(CardBatch.org_id).where(CardBatch.id == batch_id))
+    return [j for j in session.scalars(select(DataJob).where(DataJob.kind.in_(kinds), DataJob.org_id == org_id)
+                                       .order_by(DataJob.id.desc()).limit(500))
             if (j.params or {}).get("batch_id") == batch_id]
 
 
@@ -232,7 +234,7 @@ def summary_pdf(session: Session, batch: CardBatch, *, actor) -> bytes:
     doc = Document("上海工会会员服务卡批量开户汇总表", footer=f"批次 {batch.number}")
     doc.heading("上海工会会员服务卡批量开户汇总表").key_values(summary_header(session, batch, actor))
     doc.space().table(SUMMARY_HEADERS, list(summary_rows(session, batch)),
-                      [10, 18, 10, 24, 38, 20, 24, 22, 14], size=7.5)
+                      [9, 16, 8, 20, 34, 18, 22, 20, 33], size=7)
     doc.space().key_values([("区县局(产业)工会经办人签字", ""), ("银行经办人签字", ""), ("交接日期", "")])
     doc.box("工会盖章")
     return doc.render()

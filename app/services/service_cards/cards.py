@@ -104,8 +104,11 @@ def reissue_card(session: Session, card_id: int, *, actor, reason: str, can=None
     if member.status != MembershipStatus.ACTIVE:
         raise DomainError(f"会员会籍状态为「{member.status_label}」，不能补卡")
     session.flush()
+    # the number stays; the face shows the member's district of today (it changes only on reissue)
+    district = district_of(member.org)
     new = ServiceCard(member_id=member.id, org_id=member.org_id, member_no=old.member_no,
-                      district_name=old.district_name, status=CardStatus.OPENING, replaces_id=old.id)
+                      district_name=district.name if district else old.district_name, status=CardStatus.OPENING,
+                      replaces_id=old.id)
     session.add(new)
     session.commit()
     return new
