@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
@@ -317,17 +317,25 @@ class CoverageView(ScopedModelView):
     @expose("/funding")
     @has_access
     def funding(self):
-        lines = coverage.funding_report(db.session, actor=current_user())
+        lines = coverage.funding_report(db.session, actor=current_user(), share=self._share())
+        sm = self.appbuilder.sm
         return self.render_template("union/service_cards/funding.html", title="保障费用筹资报表", lines=lines,
-                                    can_export=self.appbuilder.sm.has_access("can_export", "CoverageView"))
+                                    can_export=sm.has_access("can_export", "CoverageView"),
+                                    can_register=sm.has_access("can_register", "CoverageView"))
+
+    @staticmethod
+    def _share():
+        return coverage.city_share(current_app.config.get("CARD_FEE_CITY_SHARE", "0"))
 
     @expose("/funding.xlsx")
     @has_access
     def funding_xlsx(self):
         title = "保障费用筹资报表"
-        fields = [exports.ExportField(t, None) for t in ("出资工会", "保障开始", "保障结束", "每人费用（元）", "人数", "金额（元）")]
-        rows = ([l.org_name, l.period_start, l.period_end, l.fee, l.headcount, l.amount]
-                for l in coverage.funding_report(db.session, actor=current_user()))
+        fields = [exports.ExportField(t, None) for t in ("出资工会", "保障开始", "保障结束", "每人费用（元）", "人数", "金额（元）",
+                                                         "市总工会承担（元）", "各级工会承担（元）")]
+        rows = ([line.org_name, line.period_start, line.period_end, line.fee, line.headcount, line.amount,
+                 line.city_part, line.union_part]
+                for line in coverage.funding_report(db.session, actor=current_user(), share=self._share()))
         with store().scratch(".xlsx") as path:
             count = exports.write_export(path, title, fields, rows)
             exports.audit_export(db.session, actor=current_user(), title=title, count=count, args={})
@@ -416,6 +424,7 @@ class CardClaimView(ReviewFlowMixin, ScopedModelView):
             incident_date=self._date(form.get("incident_date"), "确诊/事故日期"),
             disease_category=form.get("disease_category") or None, hospitalized=form.get("hospitalized") == "1",
             established_on=self._date(form.get("established_on"), "全残/身故确定日期", required=False),
+            established_within=current_app.config.get("CARD_CLAIM_ESTABLISHED_DAYS", benefits.ESTABLISHED_WITHIN_DAYS),
             beneficiary=(form.get("beneficiary") or "").strip()[:50] or None,
             materials=(form.get("materials") or "")[:2000] or None)
 

@@ -165,3 +165,51 @@ def test_member_api_reads_own_card_only(app, ctx, clerk, county_admin, tmp_path)
     again = client.post("/api/v1/me/card/report-loss", headers=headers)
     assert again.status_code == 409 and "挂失" in again.json["message"]
     assert client.get("/api/v1/me/card", headers=_token(client, "county_admin")).status_code in (403, 404)
+
+
+def test_benefit_form_refuses_in_chinese_and_creates_nothing(client_as, ctx, issued, clerk):
+    """The coverage of a batch received today starts later: an incident in it lies in the future."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from app.services.service_cards import cards
+    from app.services.service_cards.coverage import beijing_date, coverage_period
+    from models.service_cards import CardBenefitClaim
+
+    made = ctx.scalars(select(ServiceCard).where(ServiceCard.batch_id == issued.id).order_by(ServiceCard.id)).first()
+    card = cards.distribute_card(ctx, made.id, actor=clerk)
+    period = coverage_period(beijing_date(issued.submitted_at))
+    before = ctx.scalar(select(func.count(CardBenefitClaim.id)))
+    base = client_as("base_admin")
+    html = page(base.post("/cardclaims/new", data={"member_no": card.member_no, "kind": "critical",
+                                                   "incident_date": (period.start + timedelta(days=5)).isoformat(),
+                                                   "disease_category": "cancer", "hospitalized": "1"}))
+    assert "不能晚于今天" in html
+    html = page(base.post("/cardclaims/new", data={"member_no": "12", "kind": "critical", "incident_date": "2025-01-01"}))
+    assert "10位会员编号" in html
+    assert ctx.scalar(select(func.count(CardBenefitClaim.id))) == before
+
+
+def test_claim_review_flow_through_the_pages(client_as, ctx, issued, clerk):
+    from datetime import timedelta
+
+    from app.services.service_cards import benefits, cards
+    from app.services.service_cards.coverage import beijing_date, coverage_period
+    from models.service_cards import ClaimStatus
+
+    made = ctx.scalars(select(ServiceCard).where(ServiceCard.batch_id == issued.id).order_by(ServiceCard.id)).first()
+    card = cards.distribute_card(ctx, made.id, actor=clerk)
+    period = coverage_period(beijing_date(issued.submitted_at))
+    claim = benefits.file_claim(ctx, actor=clerk, member_id=card.member_id, kind="death",
+                                incident_date=period.start + timedelta(days=2), beneficiary="李明", today=period.end)
+    county = client_as("county_admin")
+    assert county.post("/cardclaims/flow/approve", data={"pk": claim.id}).status_code == 403
+    city = client_as("city_admin")
+    html = page(city.get(f"/cardclaims/show/{claim.id}"))
+    assert "意外身故" in html and "30000.00" in html and "待审核" in html
+    page(city.post("/cardclaims/flow/approve", data={"pk": claim.id}, follow_redirects=True))
+    page(city.post("/cardclaims/flow/pay", data={"pk": claim.id}, follow_redirects=True))
+    ctx.refresh(claim)
+    assert claim.status == ClaimStatus.PAID
+    assert client_as("county2_admin").get(f"/cardclaims/show/{claim.id}").status_code == 404

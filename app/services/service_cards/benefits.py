@@ -32,7 +32,7 @@ from .coverage import beijing_date, coverage_on
 
 CRITICAL_AMOUNT = Decimal("10000.00")
 ACCIDENT_AMOUNT = Decimal("30000.00")
-ESTABLISHED_WITHIN_DAYS = 180  # A-15: a setting
+ESTABLISHED_WITHIN_DAYS = 180  # A-15: the default of the setting CARD_CLAIM_ESTABLISHED_DAYS
 
 
 def claim_scope(actor):
@@ -41,8 +41,8 @@ def claim_scope(actor):
 
 def file_claim(session: Session, *, actor, member_id: int, kind: str, incident_date: date,
                disease_category: str | None = None, hospitalized: bool = False, established_on: date | None = None,
-               beneficiary: str | None = None, materials: str | None = None, today: date | None = None
-               ) -> CardBenefitClaim:
+               beneficiary: str | None = None, materials: str | None = None, today: date | None = None,
+               established_within: int = ESTABLISHED_WITHIN_DAYS) -> CardBenefitClaim:
     """申请给付 by the member's union (the actor's scope holds the member).
 
     Raises:
@@ -77,8 +77,8 @@ def file_claim(session: Session, *, actor, member_id: int, kind: str, incident_d
         amount = CRITICAL_AMOUNT
     else:
         established_on = established_on or incident_date
-        if established_on < incident_date or established_on > incident_date + timedelta(days=ESTABLISHED_WITHIN_DAYS):
-            raise DomainError(f"全残或身故须在意外发生后{ESTABLISHED_WITHIN_DAYS}天内确定", field="established_on")
+        if established_on < incident_date or established_on > incident_date + timedelta(days=established_within):
+            raise DomainError(f"全残或身故须在意外发生后{established_within}天内确定", field="established_on")
         if kind == BenefitKind.DEATH and not (beneficiary or "").strip():
             raise DomainError("意外身故须填写受益人", field="beneficiary")
         already = session.scalar(select(func.coalesce(func.sum(CardBenefitClaim.amount), 0)).where(

@@ -86,10 +86,23 @@ class FundingLine:
     fee: Decimal
     headcount: int
     amount: Decimal
+    city_part: Decimal = Decimal("0.00")   # borne by the city federation (the setting's share)
+    union_part: Decimal = Decimal("0.00")  # borne by the union(s) below
 
 
-def funding_report(session: Session, *, actor, period_start: date | None = None) -> list[FundingLine]:
-    """保障费用 per funding union and period: headcount × fee (Decimal, to the fen), in the actor's scope."""
+def city_share(value) -> Decimal:
+    """The city federation's share of the fee (a setting, 0–1); an unusable setting means 0."""
+    try:
+        share = Decimal(str(value))
+    except ArithmeticError:
+        return Decimal("0")
+    return share if Decimal("0") <= share <= Decimal("1") else Decimal("0")
+
+
+def funding_report(session: Session, *, actor, period_start: date | None = None,
+                   share: Decimal = Decimal("0")) -> list[FundingLine]:
+    """保障费用 per funding union and period: headcount × fee (Decimal, to the fen), in the actor's scope;
+    ``share`` of it borne by the city federation (rounded once, the union's part is the rest)."""
     stmt = (select(CoverageRegistration.org_id, Org.name, CoverageRegistration.period_start,
                    CoverageRegistration.period_end, CoverageRegistration.fee, func.count())
             .join(Org, Org.id == CoverageRegistration.org_id)
@@ -100,9 +113,12 @@ def funding_report(session: Session, *, actor, period_start: date | None = None)
             .order_by(CoverageRegistration.period_start, Org.name))
     if period_start is not None:
         stmt = stmt.where(CoverageRegistration.period_start == period_start)
-    return [FundingLine(org_id, name, start, end, Decimal(fee), count,
-                        (Decimal(fee) * count).quantize(FEN, rounding=ROUND_HALF_UP))
-            for org_id, name, start, end, fee, count in session.execute(stmt)]
+    lines = []
+    for org_id, name, start, end, fee, count in session.execute(stmt):
+        amount = (Decimal(fee) * count).quantize(FEN, rounding=ROUND_HALF_UP)
+        city = (amount * share).quantize(FEN, rounding=ROUND_HALF_UP)
+        lines.append(FundingLine(org_id, name, start, end, Decimal(fee), count, amount, city, amount - city))
+    return lines
 
 
 def register_union(session: Session, *, actor, at: datetime | None = None) -> tuple[int, int]:
