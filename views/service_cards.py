@@ -48,7 +48,7 @@ class CardBatchView(ScopedModelView):
     datamodel = ScopedInterface(CardBatch)
     route_base = "/cardbatches"
     base_permissions = ["can_list", "can_show", "can_add", "can_import", "can_submit", "can_receive", "can_bank"]
-    method_permission_name = {"new": "add", "upload": "import", "flags": "submit", "submit": "submit",
+    method_permission_name = {"new": "add", "upload": "import", "union_summary": "import", "flags": "submit", "submit": "submit",
                               "receive": "receive", "return_batch": "receive", "hand_over": "bank",
                               "summary_xlsx": "bank", "summary_pdf": "bank", "bank_result": "bank"}
     exclude_route_methods = {"add", "edit", "delete", "download", "api_read", "api_get"}
@@ -87,7 +87,7 @@ class CardBatchView(ScopedModelView):
         can = {p: sm.has_access(f"can_{p}", "CardBatchView") for p in ("import", "submit", "receive", "bank")}
         return {"batch": item, "lines": lines, "can": can, "trail": review_flow.trail_of(db.session, CardBatch, item.id),
                 "status_label": BatchStatus.label_of,
-                "jobs": batches._jobs_of(db.session, item.id, (applications.APPLICATION_KIND,
+                "jobs": batches._jobs_of(db.session, item.id, (applications.APPLICATION_KIND, applications.SUMMARY_KIND,
                                                                  applications.BANK_RESULT_KIND))[:6], "mask": mask_id_number}
 
     @expose("/new", methods=["GET", "POST"])
@@ -119,6 +119,11 @@ class CardBatchView(ScopedModelView):
     def upload(self, pk):
         return self._upload(pk, applications.APPLICATION_KIND)
 
+    @expose("/union_summary/<pk>", methods=["POST"])
+    @has_access
+    def union_summary(self, pk):
+        return self._upload(pk, applications.SUMMARY_KIND)
+
     @expose("/bank_result/<pk>", methods=["POST"])
     @has_access
     def bank_result(self, pk):
@@ -139,7 +144,7 @@ class CardBatchView(ScopedModelView):
             db.session.rollback()
             flash(err.message, "danger")
             return redirect(url_for(".show", pk=batch.id))
-        doing = "预校验" if kind == applications.APPLICATION_KIND else "录入卡号"
+        doing = {applications.APPLICATION_KIND: "预校验", applications.SUMMARY_KIND: "导入工会信息"}.get(kind, "录入卡号")
         flash_enqueued(job, f"文件「{job.file_name}」已上传并开始{doing}，结果见下方「导入记录」")
         return redirect(url_for(".show", pk=batch.id))
 

@@ -144,3 +144,15 @@ def test_wrong_transitions_refused(ctx, filled, county_admin):
     with pytest.raises(InvalidTransitionError):
         batches.hand_over_to_bank(ctx, filled.id, actor=county_admin)
     ctx.rollback()
+
+
+def test_union_summary_sheet_fills_the_batch_one_row_only(ctx, batch, clerk, tmp_path):
+    header = ["*基层工会名称", "工会编号", "统一社会信用代码", "联系人", "联系电话", "地址", "会员人数"]
+    job = upload(ctx, batch, [[batch.union_name, "10101", "", "赵敏", "021-63210000", "上海市黄浦区某路2号", "120"]],
+                 clerk, tmp_path, kind="card_union_summary", header=header, name="union.xlsx")
+    assert job.ok_rows == 1, job.message
+    ctx.refresh(batch)
+    assert (batch.contact, batch.declared_count, batch.address) == ("赵敏", 120, "上海市黄浦区某路2号")
+    job = upload(ctx, batch, [["别的工会", "", "", "", "", "", "x"]], clerk, tmp_path, kind="card_union_summary",
+                 header=header, name="bad.xlsx")
+    assert job.error_rows == 1 and job.ok_rows == 0

@@ -213,3 +213,35 @@ def test_claim_review_flow_through_the_pages(client_as, ctx, issued, clerk):
     ctx.refresh(claim)
     assert claim.status == ClaimStatus.PAID
     assert client_as("county2_admin").get(f"/cardclaims/show/{claim.id}").status_code == 404
+
+
+def test_bad_uploads_and_templates(client_as, ctx, batch, tmp_path):
+    import io
+
+    clerk = client_as("base_admin")
+    html = page(clerk.post(f"/cardbatches/upload/{batch.id}", data={"file": (io.BytesIO(b"a,b\n1,2"), "m.csv")},
+                           content_type="multipart/form-data", follow_redirects=True))
+    assert ".xlsx" in html and "请上传" in html
+    html = page(clerk.post(f"/cardbatches/upload/{batch.id}", data={"file": (io.BytesIO(b"not a zip"), "m.xlsx")},
+                           content_type="multipart/form-data", follow_redirects=True))
+    assert "alert-danger" in html
+    html = page(clerk.post(f"/cardbatches/upload/{batch.id}", data={}, follow_redirects=True))
+    assert "请选择要上传的" in html
+    for kind in ("card_application", "card_union_summary", "card_bank_result"):
+        template = clerk.get(f"/datajobview/template/{kind}")
+        assert template.status_code == 200 and template.data[:2] == b"PK", kind
+
+
+def test_member_without_card_gets_a_chinese_404(app, ctx):
+    from models.members import Member as M
+    from tests.factories import base_of, county, make_member, make_user
+
+    member = make_member(ctx, base_of(ctx, county(ctx, 0)))
+    account = make_user(ctx, "会员", member.org, member_id=member.id)
+    client = app.test_client()
+    headers = _token(client, account.username)
+    response = client.get("/api/v1/me/card", headers=headers)
+    assert response.status_code == 404 and "会员服务卡" in response.json["message"]
+    lost = client.post("/api/v1/me/card/report-loss", headers=headers)
+    assert lost.status_code == 404
+    assert ctx.get(M, member.id) is not None

@@ -25,7 +25,14 @@ from models.service_cards import (
     ServiceCard,
 )
 
-from .batches import APPLICATION_KIND, BANK_RESULT_KIND, finish_if_issued, refresh_count, scoped_batch
+from .batches import (
+    APPLICATION_KIND,
+    BANK_RESULT_KIND,
+    SUMMARY_KIND,
+    finish_if_issued,
+    refresh_count,
+    scoped_batch,
+)
 
 # the member import's columns (same checks), the phone required for the bank, plus the address
 COLUMNS = [Column(c.key, c.title, required=True if c.key == "phone" else c.required, choices=c.choices,
@@ -224,9 +231,66 @@ CARD_BANK_RESULT_IMPORT = imports.register(imports.ImportKind(
 ))
 
 
+# --- 基层工会信息汇总表 (S002:L31): one row, the batch's union summary -------------------------
+SUMMARY_COLUMNS = [
+    Column("union_name", "基层工会名称", required=True, width=30),
+    Column("union_code", "工会编号", text=True),
+    Column("union_uscc", "统一社会信用代码", text=True, width=22),
+    Column("contact", "联系人"),
+    Column("phone", "联系电话", text=True),
+    Column("address", "地址", width=30),
+    Column("declared_count", "会员人数", note="本次申请办卡的会员人数"),
+]
+SUMMARY_SHEET = SheetSpec("基层工会信息汇总表", SUMMARY_COLUMNS, instructions=["只填写一行：本基层工会的信息。"])
+
+
+def parse_summary_row(cells: dict, ctx: ApplicationContext):
+    from app.validators import validate_mobile, validate_uscc
+
+    errors, record = {}, {}
+    for key in ("union_name", "union_code", "contact", "address"):
+        record[key] = text(cells.get(key))[:120] or None
+    if not record["union_name"]:
+        errors["union_name"] = "基层工会名称不能为空"
+    elif record["union_name"] != ctx.members.union_names.get(ctx.org_id):
+        errors["union_name"] = f"须为本批次的基层工会「{ctx.members.union_names.get(ctx.org_id, '')}」"
+    uscc = text(cells.get("union_uscc"))
+    try:
+        record["union_uscc"] = validate_uscc(uscc) if uscc else None
+    except ValidationError as err:
+        errors["union_uscc"] = str(err)
+    phone = text(cells.get("phone"))
+    record["phone"] = phone[:20] or None
+    if phone and not (phone.replace("-", "").isdigit() and 7 <= len(phone) <= 20):
+        errors["phone"] = "联系电话须为数字（可含“-”）"
+    count = text(cells.get("declared_count"))
+    if count and not (count.isdigit() and len(count) <= 7):
+        errors["declared_count"] = "会员人数须为整数"
+    record["declared_count"] = int(count) if count.isdigit() and len(count) <= 7 else None
+    if not errors and ctx.seen.setdefault("row", cells.get("_row_no")) != cells.get("_row_no"):
+        errors[imports.ROW_ERROR] = "基层工会信息汇总表只填写一行"
+    return (None, errors) if errors else (record, {})
+
+
+def write_summary_batch(session, rows, ctx: ApplicationContext, actor):
+    batch = session.get(CardBatch, ctx.batch_id)
+    for _row_no, record in rows:
+        for key, value in record.items():
+            if value is not None:
+                setattr(batch, key, value)
+    return 0, len(rows), []
+
+
+CARD_UNION_SUMMARY_IMPORT = imports.register(imports.ImportKind(
+    key=SUMMARY_KIND, label="基层工会信息汇总表", sheet=SUMMARY_SHEET, make_context=make_context,
+    parse_row=parse_summary_row, write_batch=write_summary_batch, view_name="CardBatchView",
+    check_params=check_params,
+))
+
+
 def submit_file(session: Session, batch_id: int, *, kind: str, actor, file_name: str, stream):
-    """Upload a 工会会员信息汇总表 or a bank result for a batch (the job runs in the worker)."""
-    if kind not in (APPLICATION_KIND, BANK_RESULT_KIND):
+    """Upload a 工会会员信息汇总表, a 基层工会信息汇总表 or a bank result for a batch (the job runs in the worker)."""
+    if kind not in (APPLICATION_KIND, BANK_RESULT_KIND, SUMMARY_KIND):
         raise NotFoundError("不支持的导入类型")
     batch = scoped_batch(session, batch_id, actor)
     return imports.submit_import(session, actor=actor, kind_key=kind, file_name=file_name, stream=stream,

@@ -26,6 +26,7 @@ from .coverage import beijing_date, register_members
 
 APPLICATION_KIND = "card_application"
 BANK_RESULT_KIND = "card_bank_result"
+SUMMARY_KIND = "card_union_summary"
 
 
 def batch_scope(actor):
