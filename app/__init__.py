@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     import app.services.member_import  # noqa: F401  (registers the import kind)
     import app.services.mutual_aid.persons  # noqa: F401  (registers the person-list import kind)
     import app.services.mutual_aid.payments  # noqa: F401  (registers the bank return-file import kind)
+    import app.services.service_cards.applications  # noqa: F401  (card application / bank result kinds)
     import models  # noqa: F401  (registers every model before FAB initializes)
     from app.permissions import load_roles
     from app.routing import refuse_impossible_ids, repair_paging_args

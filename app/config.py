@@ -162,6 +162,10 @@ def default_config() -> dict:
         # --- mutual aid ---
         "SETTLEMENT_DAY": _env_int("SETTLEMENT_DAY", 25),  # 每月25日为结算日 (S004:L14), Beijing, 1–28
         "PUBLIC_RATE_LIMIT": os.environ.get("PUBLIC_RATE_LIMIT", "30 per hour"),  # anonymous forms per IP
+        # --- service cards ---
+        # the city federation's share of the coverage fee (S002:L61 names no split): the rest is the unions'
+        "CARD_FEE_CITY_SHARE": os.environ.get("CARD_FEE_CITY_SHARE", "0.50"),
+        "CARD_CLAIM_ESTABLISHED_DAYS": _env_int("CARD_CLAIM_ESTABLISHED_DAYS", 180),  # A-15
         "permissions_file": str(BASE_DIR / "permissions.yaml"),
     }
 

@@ -16,6 +16,7 @@ from .notices import ArticleView
 from .openapi import localize_api_tags
 from .organizations import OrgTreeView, OrgView, UnitView
 from .redeem import RedeemView
+from .service_cards import register_service_card_views
 from .statistics import StatisticsView
 from .voucher_api import MemberVoucherApi
 from .worker_api import ArticleApi, WorkerApi
@@ -47,6 +48,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(StatisticsView, "Statistics", label="统计分析", icon="fa-bar-chart")
     register_mutual_aid_views(appbuilder)
     appbuilder.add_view(ArticleView, "Notices", label="公告与资讯", icon="fa-newspaper-o")
+    register_service_card_views(appbuilder)
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
     appbuilder.add_view_no_menu(AccountView)

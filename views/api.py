@@ -6,7 +6,7 @@ import json
 import re
 
 import prison
-from flask import g, request
+from flask import Response, g, request, url_for
 from flask_appbuilder.api import BaseApi, ModelRestApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
@@ -31,7 +31,7 @@ DOMAIN_STATUS = {
     "already_redeemed": 409, "expired": 409, "not_claimed": 409, "not_yet_valid": 409, "merchant_offline": 409,
     "not_certified": 403, "not_active": 403, "not_eligible": 403,
     "member_not_found": 404, "already_pending": 409, "already_verified": 409, "already_bound": 409,
-    "phone_registered": 409,
+    "phone_registered": 409, "invalid_transition": 409,
 }
 
 
@@ -230,6 +230,63 @@ class MeApi(JsonApi):
         return self.response(200, result={"member_no": member.member_no, "cert_status": member.cert_status,
                                           "cert_status_label": member.cert_status_label,
                                           "message": "认证申请已提交，请等待所在基层工会审核"})
+
+    @expose("/card", methods=["GET"])
+    @expose("/card/<int:card_id>", methods=["GET"])
+    @bound_endpoint("member_id", "该账户未绑定会员")
+    def card(self, member_id, card_id=None):
+        """会员服务卡: the member's own card (member number, district union, QR image, status, coverage).
+        ---
+        get:
+          responses:
+            200:
+              description: the card; ``barcode_url`` serves the QR code of the member number
+            404:
+              description: no card (or a card of another member)
+        """
+        from app.services.service_cards import cards
+        from app.services.service_cards.coverage import beijing_date
+
+        card = cards.card_of_member(db.session, member_id, card_id)
+        return self.response(200, result=cards.card_payload(
+            db.session, card, qr_url=url_for("MeApi.card_qr", card_id=card.id), today=beijing_date()))
+
+    @expose("/card/<int:card_id>/qr.svg", methods=["GET"])
+    @bound_endpoint("member_id", "该账户未绑定会员")
+    def card_qr(self, member_id, card_id):
+        """The QR code (SVG) of the member number on the member's own card.
+        ---
+        get:
+          responses:
+            200:
+              description: image/svg+xml
+            404:
+              description: not the member's card
+        """
+        from app.services.service_cards import cards
+
+        card = cards.card_of_member(db.session, member_id, card_id)
+        return Response(cards.barcode_svg(card.member_no), mimetype="image/svg+xml")
+
+    @expose("/card/report-loss", methods=["POST"])
+    @bound_endpoint("member_id", "该账户未绑定会员")
+    def report_loss(self, member_id):
+        """挂失: the member reports his own 正常 card lost.
+        ---
+        post:
+          responses:
+            200:
+              description: the card is 挂失
+            404:
+              description: no card
+            409:
+              description: the card is not 正常
+        """
+        from app.services.service_cards import cards
+
+        card = cards.report_own_loss(db.session, member_id, actor=api_user())
+        return self.response(200, result={"id": card.id, "status": card.status, "status_label": card.status_label,
+                                          "message": "已挂失，请联系所在工会办理补卡"})
 
 
 class MemberRegistrationApi(JsonApi):
