@@ -2,4 +2,5 @@
 from . import audit, imports, members, organizations, review, security, vouchers  # noqa: F401
 from . import attachments, numbers, outbox, verification  # noqa: F401 (shared services)
 from . import mutual_aid  # noqa: F401
+from . import recuperation  # noqa: F401
 from .base import Model  # noqa: F401
