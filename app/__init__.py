@@ -43,6 +43,8 @@ def create_app(config: dict | None = None) -> Flask:
     check_config(settings)  # no secret key, no app (before anything else): sessions and JWTs would be forgeable
     import app.services.member_import  # noqa: F401  (registers the import kind)
     import app.services.mutual_aid.persons  # noqa: F401  (registers the person-list import kind)
+    import app.services.recuperation.catalog  # noqa: F401  (registers the base-product import kind)
+    import app.services.recuperation.consumption  # noqa: F401  (registers the consumption import kind)
     import models  # noqa: F401  (registers every model before FAB initializes)
     from app.permissions import load_roles
     from app.routing import refuse_impossible_ids, repair_paging_args

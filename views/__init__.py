@@ -14,6 +14,7 @@ from .merchant_api import MerchantVoucherApi
 from .mutual_aid import register_mutual_aid_views
 from .openapi import localize_api_tags
 from .organizations import OrgTreeView, OrgView, UnitView
+from .recuperation import register_recuperation_views
 from .redeem import RedeemView
 from .statistics import StatisticsView
 from .voucher_api import MemberVoucherApi
@@ -44,6 +45,7 @@ def register_views(appbuilder) -> None:
                         category="Welfare")
     appbuilder.add_view(StatisticsView, "Statistics", label="统计分析", icon="fa-bar-chart")
     register_mutual_aid_views(appbuilder)
+    register_recuperation_views(appbuilder)
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
     appbuilder.add_view_no_menu(AccountView)

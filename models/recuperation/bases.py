@@ -87,15 +87,17 @@ class ProductDay(Model):
     UPDATE (``reserved + q <= capacity``), so concurrent declarers never oversell."""
 
     __tablename__ = "recup_product_day"
-    product_id = Column(Integer, ForeignKey("recup_product.id"), primary_key=True)
+    id = Column(Integer, primary_key=True)
+    product_id = Column(Integer, ForeignKey("recup_product.id"), nullable=False)
     product = relationship("Product")
-    day = Column(Date, primary_key=True)
+    day = Column(Date, nullable=False)
     base_id = Column(Integer, ForeignKey("recup_base.id"), nullable=False)
     org_id = Column(Integer, ForeignKey("org.id"), nullable=False)
     capacity = Column(Integer, nullable=False)   # the product's daily capacity when the row was made (kept in step)
     reserved = Column(Integer, nullable=False, default=0)
 
-    __table_args__ = (CheckConstraint("reserved >= 0 AND reserved <= capacity", name="ck_recup_product_day_cap"),
+    __table_args__ = (UniqueConstraint("product_id", "day", name="uq_recup_product_day"),
+                      CheckConstraint("reserved >= 0 AND reserved <= capacity", name="ck_recup_product_day_cap"),
                       Index("ix_recup_product_day_base", "base_id", "day"))
 
     @property

@@ -87,3 +87,28 @@ def member_factory(ctx, union):
 
 def day(d: str, *products, qty=1) -> dict:
     return {"date": d, "items": [{"product_id": p.id, "quantity": qty} for p in products]}
+
+
+@pytest.fixture()
+def frozen_clock(monkeypatch):
+    """The services' clock at NOW (1 March 2025, Beijing): inside the 2025 window."""
+    from datetime import timezone
+
+    from app.services.recuperation import declarations, policy as policy_module
+
+    fixed = lambda: NOW.astimezone(timezone.utc)  # noqa: E731
+    monkeypatch.setattr(policy_module, "utcnow", fixed)
+    monkeypatch.setattr(declarations, "utcnow", fixed)
+    return NOW
+
+
+def member_account(session, member):
+    from tests.factories import make_user
+
+    return make_user(session, "会员", member.org, member_id=member.id)
+
+
+def base_manager(session, base):
+    from tests.factories import make_user
+
+    return make_user(session, "基地管理员", None, recup_base_id=base.id)

@@ -20,7 +20,7 @@ from app.services import audit, organizations, review_flow
 from app.services.errors import DomainError, NotFoundError
 from app.validators import normalize_text
 from models.audit import AuditEvent
-from models.base import utcnow
+from models.base import DISPLAY_TZ, utcnow
 from models.members import Member
 from models.organizations import Org, OrgLevel
 from models.recuperation import (CITY_TYPES, DECLARATION_FLOW, PLATFORM_TYPES, BaseStatus, Declaration,
@@ -181,7 +181,8 @@ def pending_orgs(session: Session, user, now: datetime | None = None) -> list[di
                                .order_by(Org.created_at)):
         age = now - (org.created_at or now)
         declarations = session.scalar(select(func.count(Declaration.id)).where(Declaration.org_id == org.id))
-        rows.append({"org": org, "age": age, "overdue": age > timedelta(hours=2), "declarations": declarations,
+        created = (org.created_at or now).astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M")
+        rows.append({"org": org, "age": age, "created_label": created, "overdue": age > timedelta(hours=2), "declarations": declarations,
                      "age_label": f"{int(age.total_seconds() // 3600)}小时{int(age.total_seconds() % 3600 // 60)}分"})
     return rows
 

@@ -34,7 +34,7 @@ def ensure_counters(session: Session, keys, products: dict[int, Product]) -> Non
     rows = [{"product_id": pid, "day": day, "base_id": products[pid].base_id, "org_id": products[pid].org_id,
              "capacity": products[pid].daily_capacity, "reserved": 0} for pid, day in sorted(set(keys))]
     if rows:
-        session.execute(_insert_ignore(session).values(rows).on_conflict_do_nothing())
+        session.execute(_insert_ignore(session).values(rows).on_conflict_do_nothing(index_elements=["product_id", "day"]))
 
 
 def apply_deltas(session: Session, deltas: dict[tuple[int, date], int], products: dict[int, Product]) -> None:
