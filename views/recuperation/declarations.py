@@ -17,7 +17,6 @@ from app.services.recuperation import declarations as svc
 from app.services.recuperation import policy as policies
 from app.services.review_flow import trail_of
 from app.validators import normalize_text
-from models.base import DISPLAY_TZ
 from models.members import Member
 from models.organizations import Org, OrgLevel
 from models.recuperation import (DECLARATION_FLOW, Declaration, DeclarationStatus, Product, ProductCategory,
@@ -76,7 +75,8 @@ class DeclarationView(ReviewFlowMixin, ScopedModelView):
             groups = db.session.scalars(select(TourGroup).where(
                 TourGroup.status == TourGroupStatus.FORMING, org_scope_clause(TourGroup.org_id, current_user()))
                 .order_by(TourGroup.id.desc()).limit(100)).all()
-        return {"trail": trail_of(db.session, Declaration, item.id), "groups": groups, "tz": DISPLAY_TZ,
+        return {"trail": trail_of(db.session, Declaration, item.id), "groups": groups,
+                "status_label": DeclarationStatus.label_of,
                 "can_review": item.status == DeclarationStatus.SUBMITTED and item.type in (
                     RecupType.PROV_PLATFORM, RecupType.OUT_PLATFORM) and sm.has_access("can_review",
                                                                                         self.class_permission_name)}
