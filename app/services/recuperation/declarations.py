@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm import Session
 
 from app.security import org_in_scope, org_scope_clause
@@ -214,17 +215,26 @@ def resolve_pending_org(session: Session, pending_id: int, target_id: int, *, ac
     return moved
 
 
+def _load_days(session, declaration: Declaration) -> None:
+    """The itinerary with its items in two queries (not one per day)."""
+    session.scalars(select(DeclarationDay).where(DeclarationDay.declaration_id == declaration.id)
+                    .options(selectinload(DeclarationDay.items))).all()
+
+
 def _plan_lines(declaration: Declaration):
     for day in declaration.days:
         for item in day.items:
             yield day.day, item.product_id, item.quantity, item.price
 
 
-def _store_days(session, declaration: Declaration, days: list[PlanDay], products) -> None:
-    for old in list(declaration.days):
-        session.delete(old)
-    session.flush()
-    session.expire(declaration, ["days"])
+def _store_days(session, declaration: Declaration, days: list[PlanDay], products, fresh: bool = False) -> None:
+    if not fresh:
+        old_days = select(DeclarationDay.id).where(DeclarationDay.declaration_id == declaration.id)
+        session.execute(delete(DeclarationItem).where(DeclarationItem.day_id.in_(old_days))
+                        .execution_options(synchronize_session=False))
+        session.execute(delete(DeclarationDay).where(DeclarationDay.declaration_id == declaration.id)
+                        .execution_options(synchronize_session=False))
+        session.expire(declaration, ["days"])
     for n, plan in enumerate(days, 1):
         row = DeclarationDay(declaration_id=declaration.id, seq=n, day=plan.day, org_id=declaration.org_id)
         row.items = [DeclarationItem(product_id=pid, quantity=qty, price=products[pid].price)
@@ -238,22 +248,28 @@ def _store_days(session, declaration: Declaration, days: list[PlanDay], products
 
 def _take_reservations(session, declaration: Declaration, member: Member, old_lines: list, new_lines: list,
                        products) -> None:
-    """Release the old plan's bookings and take the new plan's, as net counter changes, in one transaction."""
+    """Release the old plan's bookings and take the new plan's, as net counter changes, in one transaction.
+
+    The counters are changed last, just before the caller commits: their row locks (what concurrent
+    declarers of the same product and day wait on) are held as briefly as possible."""
     deltas: dict = defaultdict(int)
     for day, pid, qty, _price in old_lines:
         deltas[(pid, day)] -= qty
     for day, pid, qty, _price in new_lines:
         deltas[(pid, day)] += qty
-    reservations.apply_deltas(session, deltas, {**products, **_products(session, [p for _d, p, _q, _c in old_lines])})
     now = utcnow()
-    for row in session.scalars(select(Reservation).where(Reservation.declaration_id == declaration.id,
-                                                         Reservation.status == ReservationStatus.RESERVED)):
-        row.status, row.cancelled_at = ReservationStatus.CANCELLED, now
+    session.execute(update(Reservation).where(Reservation.declaration_id == declaration.id,
+                                              Reservation.status == ReservationStatus.RESERVED)
+                    .values(status=ReservationStatus.CANCELLED, cancelled_at=now)
+                    .execution_options(synchronize_session=False))
     for day, pid, qty, price in new_lines:
         product = products[pid]
         session.add(Reservation(product_id=pid, base_id=product.base_id, org_id=product.org_id, day=day,
                                 quantity=qty, price=price, declaration_id=declaration.id, member_name=member.name,
                                 member_phone=member.phone, version=declaration.version, status=ReservationStatus.RESERVED))
+    session.flush()
+    missing = [pid for _d, pid, _q, _c in old_lines if pid not in products]
+    reservations.apply_deltas(session, deltas, {**products, **_products(session, missing)})
 
 
 def _validate(session, declaration: Declaration, member: Member, policy, days: list[PlanDay], now) -> dict:
@@ -339,6 +355,7 @@ def _save(session, member, year, dtype, actor, org_id, unit_name, days, destinat
     if resubmit and declaration.first_travel_date and today >= declaration.first_travel_date:
         raise DomainError("已到计划出行日期，计划不可再修改", code="travel_started")
     union = _union(session, member, org_id, unit_name, actor)
+    fresh = declaration is None
     if declaration is None:
         declaration = Declaration(member_id=member.id, year=year, type=dtype, org_id=union.id,
                                   status=DeclarationStatus.DRAFT, version=0, declared_by_id=getattr(actor, "id", None))
@@ -354,9 +371,11 @@ def _save(session, member, year, dtype, actor, org_id, unit_name, days, destinat
     declaration.planned_from, declaration.planned_to = planned_from, planned_to
     declaration.declared_by_id = getattr(actor, "id", None)
     products = _validate(session, declaration, member, policy, plan_days, now)
+    if resubmit:
+        _load_days(session, declaration)
     old_lines = list(_plan_lines(declaration)) if resubmit else []
-    _store_days(session, declaration, plan_days, products)
-    new_lines = list(_plan_lines(declaration))
+    _store_days(session, declaration, plan_days, products, fresh=fresh)
+    new_lines = [(d.day, pid, qty, products[pid].price) for d in plan_days for pid, qty in d.items]
     warnings = _summary(declaration, new_lines, policy)
     if resubmit:
         _check_ready(declaration, plan_days)
@@ -385,6 +404,7 @@ def submit_declaration(session: Session, declaration_id: int, *, actor, commitme
         policy = policies.get_policy(session, declaration.year)
         policies.check_window(policy, now)
         member = session.get(Member, declaration.member_id)
+        _load_days(session, declaration)
         days = _stored_days(declaration)
         if declaration.locked_type and declaration.type != declaration.locked_type:
             raise TypeLockedError("疗休养类型提交后不可修改", field="type")
