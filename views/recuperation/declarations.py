@@ -118,7 +118,8 @@ class DeclarationView(ReviewFlowMixin, ScopedModelView):
                 return done
         return self.render_template("union/recuperation/declare.html", title="代为申报", policy=policy, year=year,
                                     unions=unions, products=products, categories=list(ProductCategory),
-                                    types=RecupType.choices(), form=form, days=FORM_DAYS)
+                                    types=RecupType.choices(), form=form, days=FORM_DAYS,
+                                    budget=policies.yuan(policy.budget) if policy else "400")
 
     def _declare_post(self, form, year, user):
         id_number = normalize_text(form.get("id_number")).upper()[:32]

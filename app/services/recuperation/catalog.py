@@ -189,7 +189,7 @@ def write_batch(session: Session, rows: list, ctx, actor):
         product = session.scalar(select(Product).where(Product.base_id == base.id, Product.name == record["name"]))
         fresh = product is None
         if fresh:
-            product = Product(base=base, name=record["name"])
+            product = Product(base_id=base.id, name=record["name"])
         for key in ("category", "price", "group_price", "daily_capacity", "status"):
             setattr(product, key, record[key])
         try:
