@@ -294,3 +294,28 @@ def test_malformed_itinerary_refused_in_chinese(ctx, policy, member_factory):
                          ([{"date": "2025-05-01"}] * 40, "最多 31 日")):
         with pytest.raises(DomainError, match=message):
             save(ctx, member, days=bad)
+
+
+def test_travel_starts_on_the_first_day_and_edits_stop(ctx, policy, seed_products, member_factory):
+    member = member_factory()
+    declaration = save(ctx, member, days=[day("2025-05-01", seed_products["meal"]),
+                                          day("2025-05-02", seed_products["meal"])]).declaration
+    submit(ctx, declaration)
+    svc.advance_travel(ctx, datetime(2025, 5, 1, 0, 10, tzinfo=DISPLAY_TZ))
+    assert ctx.get(type(declaration), declaration.id).status == DeclarationStatus.TRAVELLING
+    with pytest.raises(DomainError, match="不可再修改"):
+        save(ctx, member, days=[day("2025-05-03", seed_products["meal"])], now=datetime(2025, 4, 1, tzinfo=DISPLAY_TZ))
+    svc.advance_travel(ctx, datetime(2025, 5, 3, 9, tzinfo=DISPLAY_TZ))
+    assert ctx.get(type(declaration), declaration.id).status == DeclarationStatus.COMPLETED
+
+
+def test_pending_org_red_after_two_hours(ctx, policy, member_factory, client_as):
+    from models.security import AppUser
+
+    declaration = save(ctx, member_factory(), type="none", unit_name="两小时测试单位").declaration
+    admin = ctx.scalar(select(AppUser).where(AppUser.username == "city_admin"))
+    org = ctx.get(Org, declaration.org_id)
+    rows = {r["org"].id: r for r in svc.pending_orgs(ctx, admin, now=org.created_at + timedelta(minutes=119))}
+    assert not rows[org.id]["overdue"]
+    rows = {r["org"].id: r for r in svc.pending_orgs(ctx, admin, now=org.created_at + timedelta(minutes=121))}
+    assert rows[org.id]["overdue"] and rows[org.id]["age_label"] == "2小时1分"

@@ -186,3 +186,14 @@ def test_policy_edit_by_city_admin_only(app, ctx, client_as, policy):
     assert client_as("county_admin").get(f"/policyview/edit/{policy.id}").status_code == 403
     page = client_as("city_admin").get(f"/policyview/edit/{policy.id}")
     assert page.status_code == 200 and "允许的疗休养类型" in page.get_data(as_text=True)
+
+
+def test_capacity_page_and_export_for_the_base_manager(app, ctx, clerk, base, seed_products, member_factory):
+    member = member_factory()
+    client_of(app, clerk).post("/declarationview/declare", data=declare_form(member, seed_products))
+    manager = client_of(app, base_manager(ctx, base))
+    html = manager.get("/capacityview/list/").get_data(as_text=True)
+    assert "已预约" in html and "剩余" in html
+    rows = list(load_workbook(io.BytesIO(manager.get("/capacityview/export/").data)).active.values)
+    lodging = [r for r in rows if r[1] == seed_products["lodging"].name]
+    assert lodging and lodging[0][3:] == (10, 1, 9)

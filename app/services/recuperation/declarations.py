@@ -274,7 +274,8 @@ def _take_reservations(session, declaration: Declaration, member: Member, old_li
 
 def _validate(session, declaration: Declaration, member: Member, policy, days: list[PlanDay], now) -> dict:
     dtype = declaration.type
-    if dtype not in policies.types_for(session, policy, member):
+    county = policies.county_of(session, member.org_id)
+    if dtype not in policies.types_for(session, policy, member, county):
         raise DomainError(f"本年度您不能选择「{RecupType.label_of(dtype)}」", field="type")
     if dtype == RecupType.NONE and days:
         raise ItineraryError("本年度不参加无需填报行程")
@@ -282,7 +283,6 @@ def _validate(session, declaration: Declaration, member: Member, policy, days: l
         raise ItineraryError("只有市内疗休养可预约基地产品")
     check_dates([d.day for d in days], year=policy.year, today=policies.beijing_today(now))
     products = _products(session, [pid for d in days for pid, _q in d.items])
-    county = policies.county_of(session, member.org_id)
     _check_products(session, days, products, dtype, county.id if county else None)
     return products
 

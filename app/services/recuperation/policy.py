@@ -86,12 +86,12 @@ def county_of(session: Session, org_id: int | None) -> Org | None:
     return session.scalar(select(Org).where(Org.id.in_(ids or [org.id]), Org.level == OrgLevel.COUNTY))
 
 
-def types_for(session: Session, policy: RecuperationPolicy, member: Member) -> list[str]:
+def types_for(session: Session, policy: RecuperationPolicy, member: Member, county: Org | None = None) -> list[str]:
     """Types this member may choose this year: the policy's, 市内-区县 only where the member's county
     offers it, 一线 only for members on a federation's roster (A-19)."""
     allowed = list(policy.allowed_types)
     if RecupType.CITY_COUNTY in allowed:
-        county = county_of(session, member.org_id)
+        county = county if county is not None else county_of(session, member.org_id)
         if county is None or county.id not in {c.id for c in policy.counties}:
             allowed.remove(RecupType.CITY_COUNTY)
     if RecupType.FRONTLINE in allowed and session.scalar(select(FrontlineRoster.id).where(
