@@ -1,7 +1,8 @@
 """64 concurrent declarers booking 20 products × 30 days through the declaration services.
 
 python bench/reservations.py [DECLARATIONS]   (default 1280 on PostgreSQL, 128 on SQLite; DATABASE_URL
-defaults to the local test database; BENCH_DECLARERS sets the threads, default 64).
+defaults to the local test database; BENCH_DECLARERS sets the declarers, default 64, run as threads in
+BENCH_PROCESSES processes, default 4 on PostgreSQL: one Python process is bound to one core by the GIL).
 
 Each declarer is a thread with its own session; each declaration saves a 3-day plan (one product a
 day, random dates in the 30-day span, strictly increasing) and submits it (reservations taken with the
@@ -73,32 +74,28 @@ def plan(rng: random.Random, products: list[int]) -> list[dict]:
                                                                          "quantity": 1}]} for o in offsets]
 
 
-def main() -> None:
-    global NOW
-    from app import create_app
+def _child(app, group, products, index, ready, results) -> None:
+    from app.extensions import db
+
+    with app.app_context():
+        db.engine.dispose(close=False)  # never share the parent's sockets after fork
+    outcomes, _seconds = _run_group(app, group, products, index, ready, None)
+    results.put(outcomes)
+
+
+def _run_group(app, chunks, products, index, process_ready, _unused):
+    """Threads, one per declarer of ``chunks``; returns (outcomes by code, seconds)."""
     from app.extensions import db
     from app.services.errors import DomainError
     from app.services.recuperation import declarations as svc
-    from models.base import DISPLAY_TZ
     from models.members import Member
-    from models.recuperation import ProductDay, Reservation
 
-    url = fresh_database_url("reservations")
-    postgres = url.startswith("postgresql")
-    declarations = int(sys.argv[1]) if len(sys.argv) > 1 else (1280 if postgres else 128)
-    declarers = int(os.environ.get("BENCH_DECLARERS", "64" if postgres else "8"))
-    NOW = datetime(YEAR, 3, 1, 9, tzinfo=DISPLAY_TZ)
-    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url,
-                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": declarers + 2, "max_overflow": 8}
-                      if postgres else {}})
-    products, member_ids, capacity = setup(app, declarations)
-    chunks = [member_ids[i::declarers] for i in range(declarers)]
-    ready = threading.Barrier(declarers + 1)
+    ready = threading.Barrier(len(chunks) + 1)
     outcomes: dict[str, int] = {}
     lock = threading.Lock()
 
     def declarer(n: int, mine: list[int]) -> None:
-        rng = random.Random(n)
+        rng = random.Random(index * 1000 + n)
         with app.app_context():
             session = Session(bind=db.engine, expire_on_commit=False)
             ready.wait()
@@ -119,10 +116,55 @@ def main() -> None:
     for t in threads:
         t.start()
     ready.wait()
+    if process_ready is not None:
+        process_ready.wait()
     started = time.perf_counter()
     for t in threads:
         t.join()
-    seconds = time.perf_counter() - started
+    return outcomes, time.perf_counter() - started
+
+
+def main() -> None:
+    global NOW
+    from app import create_app
+    from app.extensions import db
+    from models.base import DISPLAY_TZ
+    from models.recuperation import ProductDay, Reservation
+
+    url = fresh_database_url("reservations")
+    postgres = url.startswith("postgresql")
+    declarations = int(sys.argv[1]) if len(sys.argv) > 1 else (1280 if postgres else 128)
+    declarers = int(os.environ.get("BENCH_DECLARERS", "64" if postgres else "8"))
+    NOW = datetime(YEAR, 3, 1, 9, tzinfo=DISPLAY_TZ)
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url,
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": declarers // 2 + 4, "max_overflow": 8}
+                      if postgres else {}})
+    products, member_ids, capacity = setup(app, declarations)
+    processes = int(os.environ.get("BENCH_PROCESSES", "4" if postgres else "1"))
+    chunks = [member_ids[i::declarers] for i in range(declarers)]
+    groups = [chunks[i::processes] for i in range(processes)]  # declarers as threads in a few processes (the GIL)
+    if processes == 1:
+        outcomes, seconds = _run_group(app, groups[0], products, 0, None, None)
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        with app.app_context():
+            db.engine.dispose()  # the children open their own connections
+        ready, results = ctx.Barrier(processes + 1), ctx.Queue()
+        workers = [ctx.Process(target=_child, args=(app, group, products, n, ready, results))
+                   for n, group in enumerate(groups)]
+        for w in workers:
+            w.start()
+        ready.wait()
+        started = time.perf_counter()
+        outcomes = {}
+        for _ in workers:
+            for key, n in results.get().items():
+                outcomes[key] = outcomes.get(key, 0) + n
+        seconds = time.perf_counter() - started
+        for w in workers:
+            w.join()
     with app.app_context():
         over = db.session.scalar(select(func.count(ProductDay.id)).where(ProductDay.reserved > ProductDay.capacity))
         sums = {(p, d): q for p, d, q in db.session.execute(
@@ -135,7 +177,7 @@ def main() -> None:
     done = sum(outcomes.values())
     if not postgres:
         print("SQLite: reduced run (writers are serialized; set DATABASE_URL=postgresql+psycopg://… for the bench)")
-    print(f"declarers={declarers} declarations={done} submitted={outcomes.get('submitted', 0)} "
+    print(f"declarers={declarers} processes={processes} declarations={done} submitted={outcomes.get('submitted', 0)} "
           f"sold_out={outcomes.get('sold_out', 0)} other_refusals={done - outcomes.get('submitted', 0) - outcomes.get('sold_out', 0)} "
           f"capacity={capacity} seconds={seconds:.2f} declarations_per_s={done / seconds:.0f} overbooked={overbooked}")
 
