@@ -197,3 +197,12 @@ def test_capacity_page_and_export_for_the_base_manager(app, ctx, clerk, base, se
     rows = list(load_workbook(io.BytesIO(manager.get("/capacityview/export/").data)).active.values)
     lodging = [r for r in rows if r[1] == seed_products["lodging"].name]
     assert lodging and lodging[0][3:] == (10, 1, 9)
+
+
+def test_clerk_cannot_file_a_plan_under_another_union(app, ctx, clerk, seed_products, member_factory):
+    member = member_factory()
+    foreign = base_of(ctx, county(ctx, 1))
+    html = client_of(app, clerk).post("/declarationview/declare", follow_redirects=True, data=declare_form(
+        member, seed_products, org_id=str(foreign.id))).get_data(as_text=True)
+    assert "不在您的管辖范围内" in html
+    assert ctx.scalar(select(func.count(Declaration.id)).where(Declaration.member_id == member.id)) == 0

@@ -10,7 +10,7 @@ from wtforms import SelectField
 from app.extensions import db
 from app.masking import mask_id_number
 from app.routing import parse_id
-from app.security import current_user, org_scope_clause
+from app.security import current_user, org_in_scope, org_scope_clause
 from app.services.errors import DomainError
 from app.services.exports import ExportField as _F
 from app.services.recuperation import declarations as svc
@@ -128,6 +128,10 @@ class DeclarationView(ReviewFlowMixin, ScopedModelView):
         if member is None:
             flash("未在您管辖的工会中找到该证件号码的会员", "danger")
             return None
+        org_id = parse_id(form.get("org_id"))
+        if org_id is not None and not org_in_scope(db.session, org_id, user):
+            flash("所选工会不在您的管辖范围内", "danger")
+            return None
         days, problems = [], []
         for n in range(1, FORM_DAYS + 1):
             raw = (form.get(f"day{n}_date") or "").strip()
@@ -144,7 +148,7 @@ class DeclarationView(ReviewFlowMixin, ScopedModelView):
         try:
             result = svc.save_declaration(
                 db.session, member=member, year=year, type=form.get("type") or "", actor=user,
-                org_id=parse_id(form.get("org_id")), unit_name=form.get("unit_name") or None, days=days,
+                org_id=org_id, unit_name=form.get("unit_name") or None, days=days,
                 destination=form.get("destination"))
             declaration = result.declaration
             if form.get("submit") == "1" and declaration.status == DeclarationStatus.DRAFT:
