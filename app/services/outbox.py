@@ -39,6 +39,11 @@ SMS_TEMPLATES = {
     "enrollment_approved": "【工会服务】{unit}的参保单{number}已通过初审，请登录系统填写开票信息并按时缴费。",
     "enrollment_returned": "【工会服务】{unit}的参保单{number}被退回，原因：{reason}。请登录系统修改后重新提交。",
     "password_reset": "【工会服务】您的账户{username}密码已重置。如非本人操作，请立即联系管理员。",
+    "recup_submitted": "【工会服务】{name}您好，您的{year}年度疗休养计划（{type}）已上报，计划金额{total}元。"
+                       "请按申报日期出行；超出参考标准的部分由本人自理。",
+    "recup_returned": "【工会服务】{name}您好，您的{year}年度疗休养计划被所在工会退回，原因：{reason}。"
+                      "疗休养类型不可更改，请修改后重新上报。",
+    "recup_grouped": "【工会服务】{name}您好，您的{year}年度疗休养计划已加入拼团「{group}」，承办单位将与您联系。",
 }
 MAIL_TEMPLATES = {
     "invoice_issued": ("【工会服务】参保单{number}的发票", "{unit}：\n\n参保单{number}的发票已开具，见附件。\n\n"

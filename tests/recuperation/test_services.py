@@ -319,3 +319,20 @@ def test_pending_org_red_after_two_hours(ctx, policy, member_factory, client_as)
     assert not rows[org.id]["overdue"]
     rows = {r["org"].id: r for r in svc.pending_orgs(ctx, admin, now=org.created_at + timedelta(minutes=121))}
     assert rows[org.id]["overdue"] and rows[org.id]["age_label"] == "2小时1分"
+
+
+def test_member_gets_an_sms_when_the_plan_is_submitted_and_when_returned(ctx, policy, seed_products, member_factory,
+                                                                         union):
+    from models.outbox import SmsMessage
+    from tests.factories import make_user
+
+    member = member_factory()
+    declaration = submit(ctx, save(ctx, member, days=[day("2025-05-01", seed_products["meal"])]).declaration).declaration
+    texts = ctx.scalars(select(SmsMessage.text).where(SmsMessage.related_type == "recup_declaration",
+                                                      SmsMessage.related_id == declaration.id)).all()
+    assert texts == [f"【工会服务】{member.name}您好，您的2025年度疗休养计划（市内-全市）已上报，计划金额88.00元。"
+                     "请按申报日期出行；超出参考标准的部分由本人自理。"]
+    platform = submit(ctx, save(ctx, member_factory(), type="prov_platform", destination="千岛湖").declaration).declaration
+    svc.review_declaration(ctx, platform.id, "unit_reject", actor=make_user(ctx, "基层工会管理员", union), reason="名额已满")
+    assert any("原因：名额已满" in t for t in ctx.scalars(select(SmsMessage.text).where(
+        SmsMessage.related_id == platform.id, SmsMessage.related_type == "recup_declaration")))

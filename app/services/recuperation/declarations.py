@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm import Session
 
 from app.security import org_in_scope, org_scope_clause
-from app.services import audit, organizations, review_flow
+from app.services import audit, organizations, outbox, review_flow
 from app.services.errors import DomainError, NotFoundError
 from app.validators import normalize_text
 from models.audit import AuditEvent
@@ -303,6 +303,13 @@ def _summary(declaration, lines, policy) -> list[str]:
     return [warning] if warning else []
 
 
+def _notify(session, declaration: Declaration, member: Member, template: str, **params) -> None:
+    """SMS to the member through the outbox (sent if and only if the caller commits)."""
+    if member.phone:
+        outbox.queue_sms(session, member.phone, template, {"name": member.name, "year": declaration.year, **params},
+                         related=declaration)
+
+
 def _stored_days(declaration) -> list[PlanDay]:
     return [PlanDay(d.day, [(i.product_id, i.quantity) for i in d.items]) for d in declaration.days]
 
@@ -383,6 +390,8 @@ def _save(session, member, year, dtype, actor, org_id, unit_name, days, destinat
                                      actor=actor, status_labels=DeclarationStatus)
         declaration.version += 1
         declaration.last_submitted_at = now
+        _notify(session, declaration, member, "recup_submitted", type=declaration.type_label,
+                total=f"{declaration.planned_total:.2f}")
         _take_reservations(session, declaration, member, old_lines, new_lines, products)
     return SaveResult(declaration, warnings)
 
@@ -422,6 +431,8 @@ def submit_declaration(session: Session, declaration_id: int, *, actor, commitme
         declaration.first_submitted_at = declaration.first_submitted_at or now
         declaration.last_submitted_at = now
         declaration.commitment_accepted_at = now
+        _notify(session, declaration, member, "recup_submitted", type=declaration.type_label,
+                total=f"{declaration.planned_total:.2f}")
         _take_reservations(session, declaration, member, [], lines, products)
         session.commit()
         return SaveResult(declaration, warnings)
@@ -472,6 +483,8 @@ def review_declaration(session: Session, declaration_id: int, action: str, *, ac
         review_flow.apply_transition(session, Declaration, declaration_id, action, flow=DECLARATION_FLOW,
                                      actor=actor, reason=reason, status_labels=DeclarationStatus, can=can,
                                      scope_clause=org_scope_clause(Declaration.org_id, actor))
+        if action == "unit_reject":
+            _notify(session, declaration, declaration.member, "recup_returned", reason=(reason or "").strip())
         session.commit()
         return declaration
     except DomainError:
@@ -500,6 +513,7 @@ def assign_group(session: Session, declaration_id: int, group_id: int, *, actor,
                                                    flow=DECLARATION_FLOW, actor=actor, scope_clause=scope, can=can,
                                                    status_labels=DeclarationStatus)
         declaration.tour_group_id = group.id
+        _notify(session, declaration, declaration.member, "recup_grouped", group=group.route)
         session.commit()
         return declaration
     except DomainError:
