@@ -123,3 +123,40 @@ def test_member_declares_modifies_and_reads_through_the_api(live_server, page, c
     refused = page.request.get(f"{api}/declarations/{other['id']}", headers=auth)
     assert refused.status == 404 and refused.json()["code"] == "not_found"
     assert page.request.get(f"{api}/declarations/{read['id']}", headers=auth).status == 200
+
+
+def test_base_manager_adds_a_product_and_the_city_reads_the_figures(live_server, page, ctx, clock):
+    from tests.browser.pages import choose_in_select2
+
+    base, _products = demo_products(ctx)
+    login(page, live_server, "base_manager")
+    page.goto(f"{live_server}/productview/add")
+    choose_in_select2(page, "base", base.name)
+    page.select_option("#category", label="住宿")
+    page.fill("#name", "浏览器湖景房")
+    page.fill("#price", "320.00")
+    page.fill("#group_price", "300.00")
+    page.fill("#daily_capacity", "8")
+    submit(page, "form button[type=submit], form input[type=submit]")
+    assert "不得高于团队价" in page.inner_text("body")  # refused in Chinese, the form kept as typed
+    page.fill("#price", "280.00")
+    submit(page, "form button[type=submit], form input[type=submit]")
+    assert ctx.scalar(select(Product.price).where(Product.name == "浏览器湖景房")) is not None
+    page.goto(f"{live_server}/productview/list/")
+    assert "浏览器湖景房" in page.inner_text("body")
+    shot(page, "products")
+    assert_clean(page)
+
+    login(page, live_server, "city_admin")
+    page.goto(f"{live_server}/recup-stats/?year=2025")
+    assert "本年度不参加" in page.inner_text("#stat-table")
+    page.click("#stat-grouping a:has-text('按区县汇总')")
+    page.wait_for_load_state()
+    shot(page, "stats")
+    assert_clean(page)
+    page.goto(f"{live_server}/recup-pending-orgs/")
+    shot(page, "pending")
+    assert_clean(page)
+    page.goto(f"{live_server}/capacityview/list/")
+    shot(page, "capacity")
+    assert_clean(page)

@@ -17,6 +17,10 @@ from ..base import send_xlsx_once
 TITLE = "疗休养申报统计"
 
 
+def _titles(by_county: bool) -> list[str]:
+    return ["区县", "基层工会数", *svc.TITLES[2:]] if by_county else svc.TITLES
+
+
 class RecupStatsView(BaseView):
     route_base = "/recup-stats"
     default_view = "list"
@@ -33,7 +37,7 @@ class RecupStatsView(BaseView):
         year, by_county = self._args()
         rows, total = svc.declaration_table(db.session, current_user(), year, by_county=by_county)
         return self.render_template("union/recuperation/stats.html", title=f"{year}年度{TITLE}", rows=rows, total=total,
-                                    titles=svc.TITLES, year=year, by_county=by_county,
+                                    titles=_titles(by_county), year=year, by_county=by_county,
                                     can_export=self.appbuilder.sm.has_access("can_export", self.class_permission_name))
 
     @expose("/export/")
@@ -43,7 +47,7 @@ class RecupStatsView(BaseView):
         rows, total = svc.declaration_table(db.session, current_user(), year, by_county=by_county)
         title = f"{year}年度{TITLE}"
         with store().scratch(".xlsx") as path:
-            count = exports.write_export(path, title, [ExportField(t, None) for t in svc.TITLES],
+            count = exports.write_export(path, title, [ExportField(t, None) for t in _titles(by_county)],
                                          (r.values() for r in [*rows, total]))
             exports.audit_export(db.session, actor=current_user(), title=title, count=count,
                                  args=request.args.to_dict(flat=False))

@@ -76,7 +76,7 @@ def declaration_table(session: Session, user, year: int, *, by_county: bool = Fa
         grouped: dict[str, Row] = {}
         for u in unions:
             cid, cname = county_of(u.path)
-            target = grouped.setdefault(cname, Row(cid, cname or "（未归属区县）", cname))
+            target = grouped.setdefault(cname, Row(cid, cname or "（未归属区县）", f"{sum(1 for x in unions if county_of(x.path)[1] == cname)} 个基层工会"))
             _add(target, rows[u.id])
         result = list(grouped.values())
     total = Row(0, "合计", "")
