@@ -5,6 +5,8 @@ from sqlalchemy import (Boolean, Column, Date, ForeignKey, Index, Integer, Numer
                         UniqueConstraint, text)
 from sqlalchemy.orm import relationship
 
+from app.masking import mask_id_number, mask_phone
+
 from ..base import LabeledEnum, Model, UTCDateTime, utcnow
 from ..review import Transition
 from .policy import RecupType
@@ -109,6 +111,23 @@ class DeclarationDay(Model):
 
     __table_args__ = (UniqueConstraint("declaration_id", "seq", name="uq_recup_declaration_day_seq"),)
 
+    # what the insurance roster shows (masked)
+    @property
+    def member_name(self) -> str:
+        return self.declaration.member.name
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.declaration.member.id_number)
+
+    @property
+    def bases(self) -> str:
+        return "、".join(dict.fromkeys(i.product.base.name for i in self.items))
+
+    @property
+    def org(self):
+        return self.declaration.org
+
 
 class DeclarationItem(Model):
     """A product chosen for one day, with the price when chosen."""
@@ -155,6 +174,10 @@ class Reservation(Model):
     @property
     def status_label(self) -> str:
         return ReservationStatus.label_of(self.status)
+
+    @property
+    def member_phone_masked(self) -> str:
+        return mask_phone(self.member_phone)
 
 
 class Consumption(Model):

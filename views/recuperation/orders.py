@@ -40,9 +40,6 @@ class ReservationView(ScopedModelView):
     export_joins = ((Product, Product.id == Reservation.product_id), (RecupBase, RecupBase.id == Reservation.base_id))
 
 
-Reservation.member_phone_masked = property(lambda self: mask_phone(self.member_phone))
-
-
 class FilterLivePlan(BaseFilter):
     """Days of submitted plans only (drafts and cancelled plans are not insured)."""
 
@@ -73,12 +70,6 @@ class InsuranceRosterView(ScopedModelView):
                                                                                          mask_phone))
     export_joins = ((Declaration, Declaration.id == DeclarationDay.declaration_id),
                     (Member, Member.id == Declaration.member_id))
-
-
-DeclarationDay.member_name = property(lambda self: self.declaration.member.name)
-DeclarationDay.id_number_masked = property(lambda self: mask_id_number(self.declaration.member.id_number))
-DeclarationDay.bases = property(lambda self: "、".join(dict.fromkeys(i.product.base.name for i in self.items)))
-DeclarationDay.org = property(lambda self: self.declaration.org)
 
 
 class ConsumptionView(ScopedModelView):
