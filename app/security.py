@@ -91,10 +91,18 @@ def member_unit_scope_clause(column, user):
     return column == member_unit_id if member_unit_id else false()
 
 
-def scope_clause(org_column, user, *, merchant_column=None, member_unit_column=None):
-    """The user's scope on a row owned by an org, a merchant or a member unit (whichever his
-    scope kind names; a kind the row has no column for sees nothing)."""
+def base_scope_clause(column, user):
+    """SQL condition: ``column`` (a recuperation base id) is the base the user manages (own_base)."""
+    base_id = getattr(user, "recup_base_id", None) if user is not None else None
+    return column == base_id if base_id else false()
+
+
+def scope_clause(org_column, user, *, merchant_column=None, member_unit_column=None, base_column=None):
+    """The user's scope on a row owned by an org, a merchant, a member unit or a recuperation base
+    (whichever his scope kind names; a kind the row has no column for sees nothing)."""
     kind = scope_kind(user)
+    if kind == ScopeKind.OWN_BASE:
+        return base_scope_clause(base_column, user) if base_column is not None else false()
     if kind == ScopeKind.OWN_MERCHANT and merchant_column is not None:
         merchant_id = getattr(user, "merchant_id", None)
         return merchant_column == merchant_id if merchant_id else false()
@@ -111,19 +119,22 @@ class FilterInScope(BaseFilter):
     arg_name = "scope"
 
     def apply(self, query, value):
-        user, merchant_column, member_unit_column = value()
+        user, merchant_column, member_unit_column, *rest = value()
         column = getattr(self.model, merchant_column) if merchant_column else None
         unit_column = getattr(self.model, member_unit_column) if member_unit_column else None
+        base_column = getattr(self.model, rest[0]) if rest and rest[0] else None
         return query.filter(scope_clause(getattr(self.model, self.column_name), user, merchant_column=column,
-                                         member_unit_column=unit_column))
+                                         member_unit_column=unit_column, base_column=base_column))
 
 
 class ScopeArgs:
-    """The value of a FilterInScope: the current user and the model's merchant / member-unit column."""
+    """The value of a FilterInScope: the current user and the model's merchant / member-unit / base column."""
 
-    def __init__(self, merchant_column: str | None = None, member_unit_column: str | None = None):
+    def __init__(self, merchant_column: str | None = None, member_unit_column: str | None = None,
+                 base_column: str | None = None):
         self.merchant_column = merchant_column
         self.member_unit_column = member_unit_column
+        self.base_column = base_column
 
     def __call__(self):
-        return current_user(), self.merchant_column, self.member_unit_column
+        return current_user(), self.merchant_column, self.member_unit_column, self.base_column

@@ -4,4 +4,5 @@ from . import attachments, numbers, outbox, verification  # noqa: F401 (shared s
 from . import mutual_aid  # noqa: F401
 from . import messages, notices  # noqa: F401 (worker client: 站内信, CMS)
 from . import service_cards  # noqa: F401
+from . import recuperation  # noqa: F401
 from .base import Model  # noqa: F401

@@ -20,6 +20,8 @@ class AppUser(User):
     locked_until = Column(UTCDateTime, nullable=True)
     member_unit_id = Column(Integer, ForeignKey("member_unit.id"), nullable=True)  # 会员单位经办人's unit
     member_unit = relationship("MemberUnit")
+    recup_base_id = Column(Integer, ForeignKey("recup_base.id"), nullable=True)  # 基地管理员's base
+    recup_base = relationship("RecupBase")
     mobile = Column(String(11), nullable=True)  # one-time passwords and reset codes go here
     # a provisioned account's one-time password must be changed before anything else (I-9)
     must_change_password = Column(Boolean, nullable=False, default=False, server_default=text("false"))  # portable: SQLite (3.23+) and PostgreSQL both read it

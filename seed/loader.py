@@ -52,6 +52,7 @@ def seed_demo(session, *, members: int = 2000, seed: int = 20261122) -> str:
         _seed_accounts(session, orgs)
         _seed_welfare(session, orgs)
         _seed_mutual_aid(session, orgs, rng)
+        _seed_recuperation(session, orgs)
     audit.record(session, "action", summary=f"载入演示数据：{count} 名会员")
     session.commit()
     return f"seeded orgs={1 + len(orgs['counties']) + len(orgs['bases'])} units={len(units)} members={count}"
@@ -203,6 +204,34 @@ def _certify_demo_member(session, base_admin):
                                      status_attr="cert_status", status_labels=CertStatus)
     if member.cert_status == CertStatus.PENDING:
         member_service.review_certification(session, member.id, "approve", actor=base_admin)
+
+
+def _seed_recuperation(session, orgs):
+    """疗休养: this year's policy (window from 10 January), a base in the first county with the seed's three
+    products (套餐 88 / 景点 120 / 住宿 268), the demo 基地管理员 bound to it."""
+    from decimal import Decimal
+
+    from app.services.recuperation.catalog import validate_product
+    from app.services.recuperation.policy import beijing_today, default_policy
+    from models.recuperation import Product, RecupBase
+    from models.security import AppUser
+
+    session.add(default_policy(beijing_today().year))
+    base = RecupBase(name="会稽山疗休养基地", org_id=orgs["counties"][0].id, address="会稽山景区", contact="王经理",
+                     phone="13905750000", status="active")
+    session.add(base)
+    session.flush()
+    for category, name, price, group_price, capacity in (
+            ("meal", "农家套餐", "88.00", "98.00", 60), ("activity", "景区门票", "120.00", "150.00", 200),
+            ("lodging", "民宿标间", "268.00", "300.00", 20)):
+        product = Product(base=base, category=category, name=name, price=Decimal(price),
+                          group_price=Decimal(group_price), daily_capacity=capacity, status="on_sale")
+        session.add(product)
+        validate_product(session, product)
+    manager = session.scalar(select(AppUser).where(AppUser.username == "base_manager"))
+    if manager is not None:
+        manager.recup_base_id = base.id
+    session.flush()
 
 
 def _seed_mutual_aid(session, orgs, rng):

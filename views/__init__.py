@@ -15,6 +15,7 @@ from .mutual_aid import register_mutual_aid_views
 from .notices import ArticleView
 from .openapi import localize_api_tags
 from .organizations import OrgTreeView, OrgView, UnitView
+from .recuperation import register_recuperation_views
 from .redeem import RedeemView
 from .service_cards import register_service_card_views
 from .statistics import StatisticsView
@@ -49,6 +50,7 @@ def register_views(appbuilder) -> None:
     register_mutual_aid_views(appbuilder)
     appbuilder.add_view(ArticleView, "Notices", label="公告与资讯", icon="fa-newspaper-o")
     register_service_card_views(appbuilder)
+    register_recuperation_views(appbuilder)
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category="Audit", category_label=_l("Audit"), category_icon="fa-shield")
     appbuilder.add_view_no_menu(AccountView)

@@ -47,6 +47,11 @@ SMS_TEMPLATES = {
                     "请注意查收银行到账信息。补助金额：{amount}",
     "info_change_rejected": "【工会服务】您有1条变更信息申请单被驳回，驳回理由是：{reason}。请修正后重新提交。",
     "info_change_done": "【工会服务】您的个人信息变更申请{number}已审核办结。",
+    "recup_submitted": "【工会服务】{name}您好，您的{year}年度疗休养计划（{type}）已上报，计划金额{total}元。"
+                       "请按申报日期出行；超出参考标准的部分由本人自理。",
+    "recup_returned": "【工会服务】{name}您好，您的{year}年度疗休养计划被所在工会退回，原因：{reason}。"
+                      "疗休养类型不可更改，请修改后重新上报。",
+    "recup_grouped": "【工会服务】{name}您好，您的{year}年度疗休养计划已加入拼团「{group}」，承办单位将与您联系。",
 }
 MAIL_TEMPLATES = {
     "invoice_issued": ("【工会服务】参保单{number}的发票", "{unit}：\n\n参保单{number}的发票已开具，见附件。\n\n"

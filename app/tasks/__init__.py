@@ -134,3 +134,14 @@ def settle_due_periods() -> int:
         return invoicing.settle_due_periods(db.session)
     finally:
         db.session.remove()
+
+
+@shared_task(name="recuperation.advance_travel")
+def advance_travel() -> int:
+    """Scheduled (beat, every 10 min): plans whose first day has come (Beijing) → 出行中, past → 已完成."""
+    from app.services.recuperation import declarations
+
+    try:
+        return declarations.advance_travel(db.session)
+    finally:
+        db.session.remove()

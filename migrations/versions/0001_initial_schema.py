@@ -106,6 +106,20 @@ def upgrade():
     op.create_index(op.f('ix_org_parent_id'), 'org', ['parent_id'], unique=False)
     op.create_index(op.f('ix_org_path'), 'org', ['path'], unique=False)
     op.create_index('ix_org_path_pattern', 'org', ['path'], unique=False, postgresql_ops={'path': 'varchar_pattern_ops'})
+    op.create_table('recup_policy',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('opens_on', sa.Date(), nullable=False),
+    sa.Column('closes_on', sa.Date(), nullable=True),
+    sa.Column('allowed_types_csv', sa.String(length=200), nullable=False),
+    sa.Column('destinations', sa.String(length=500), nullable=True),
+    sa.Column('budget', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('entitlement', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('commitment_text', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('year')
+    )
     op.create_table('sms_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('phone', sa.String(length=11), nullable=False),
@@ -216,6 +230,42 @@ def upgrade():
     sa.UniqueConstraint('code')
     )
     op.create_index(op.f('ix_protection_plan_org_id'), 'protection_plan', ['org_id'], unique=False)
+    op.create_table('recup_base',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('address', sa.String(length=255), nullable=True),
+    sa.Column('contact', sa.String(length=50), nullable=True),
+    sa.Column('phone', sa.String(length=20), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('name')
+    )
+    op.create_index(op.f('ix_recup_base_org_id'), 'recup_base', ['org_id'], unique=False)
+    op.create_table('recup_policy_county',
+    sa.Column('policy_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['policy_id'], ['recup_policy.id'], ),
+    sa.PrimaryKeyConstraint('policy_id', 'org_id')
+    )
+    op.create_table('recup_tour_group',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('route', sa.String(length=120), nullable=False),
+    sa.Column('operator', sa.String(length=120), nullable=True),
+    sa.Column('destination', sa.String(length=120), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=True),
+    sa.Column('ends_on', sa.Date(), nullable=True),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_recup_tour_group_org_id'), 'recup_tour_group', ['org_id'], unique=False)
     op.create_table('unit',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
@@ -330,6 +380,29 @@ def upgrade():
     op.create_index(op.f('ix_member_unit_name'), 'member_unit', ['name'], unique=False)
     op.create_index(op.f('ix_member_unit_org_id'), 'member_unit', ['org_id'], unique=False)
     op.create_index('ix_member_unit_org_status', 'member_unit', ['org_id', 'status'], unique=False)
+    op.create_table('recup_product',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('base_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('category', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('price', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('group_price', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('daily_capacity', sa.Integer(), nullable=False),
+    sa.Column('available_from', sa.Date(), nullable=True),
+    sa.Column('available_to', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('daily_capacity >= 0', name='ck_recup_product_capacity'),
+    sa.CheckConstraint('price <= group_price', name='ck_recup_product_price'),
+    sa.ForeignKeyConstraint(['base_id'], ['recup_base.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('base_id', 'name', name='uq_recup_product_base_name')
+    )
+    op.create_index(op.f('ix_recup_product_base_id'), 'recup_product', ['base_id'], unique=False)
+    op.create_index(op.f('ix_recup_product_org_id'), 'recup_product', ['org_id'], unique=False)
     op.create_table('ab_user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('first_name', sa.String(length=64), nullable=False),
@@ -350,6 +423,7 @@ def upgrade():
     sa.Column('merchant_id', sa.Integer(), nullable=True),
     sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('member_unit_id', sa.Integer(), nullable=True),
+    sa.Column('recup_base_id', sa.Integer(), nullable=True),
     sa.Column('mobile', sa.String(length=11), nullable=True),
     sa.Column('must_change_password', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
     sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False),
@@ -359,10 +433,54 @@ def upgrade():
     sa.ForeignKeyConstraint(['member_unit_id'], ['member_unit.id'], ),
     sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], ),
     sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['recup_base_id'], ['recup_base.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email'),
     sa.UniqueConstraint('username')
     )
+    op.create_table('recup_consumption',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('base_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('serial', sa.String(length=64), nullable=False),
+    sa.Column('source_file', sa.String(length=255), nullable=True),
+    sa.ForeignKeyConstraint(['base_id'], ['recup_base.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('serial')
+    )
+    op.create_index(op.f('ix_recup_consumption_base_id'), 'recup_consumption', ['base_id'], unique=False)
+    op.create_index(op.f('ix_recup_consumption_member_id'), 'recup_consumption', ['member_id'], unique=False)
+    op.create_table('recup_frontline_roster',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('year', 'member_id', name='uq_recup_frontline_year_member')
+    )
+    op.create_table('recup_product_day',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('base_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('reserved', sa.Integer(), nullable=False),
+    sa.CheckConstraint('reserved >= 0 AND reserved <= capacity', name='ck_recup_product_day_cap'),
+    sa.ForeignKeyConstraint(['base_id'], ['recup_base.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['product_id'], ['recup_product.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('product_id', 'day', name='uq_recup_product_day')
+    )
+    op.create_index('ix_recup_product_day_base', 'recup_product_day', ['base_id', 'day'], unique=False)
     op.create_table('ab_api_key',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('uuid', sa.String(length=36), nullable=False),
@@ -460,39 +578,6 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('plan_id', 'version', name='uq_benefit_rule_version')
     )
-    op.create_table('card_batch',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('number', sa.String(length=24), nullable=False),
-    sa.Column('org_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('member_count', sa.Integer(), nullable=False),
-    sa.Column('union_name', sa.String(length=120), nullable=False),
-    sa.Column('union_code', sa.String(length=16), nullable=True),
-    sa.Column('union_uscc', sa.String(length=18), nullable=True),
-    sa.Column('contact', sa.String(length=50), nullable=True),
-    sa.Column('phone', sa.String(length=20), nullable=True),
-    sa.Column('address', sa.String(length=255), nullable=True),
-    sa.Column('declared_count', sa.Integer(), nullable=True),
-    sa.Column('id_copies_received', sa.Boolean(), nullable=True),
-    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
-    sa.Column('received_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('received_by_id', sa.Integer(), nullable=True),
-    sa.Column('counted', sa.Integer(), nullable=True),
-    sa.Column('handover_remark', sa.String(length=255), nullable=True),
-    sa.Column('return_reason', sa.String(length=255), nullable=True),
-    sa.Column('bank_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('bank_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['bank_by_id'], ['ab_user.id'], ),
-    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
-    sa.ForeignKeyConstraint(['received_by_id'], ['ab_user.id'], ),
-    sa.ForeignKeyConstraint(['submitted_by_id'], ['ab_user.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('number')
-    )
-    op.create_index(op.f('ix_card_batch_org_id'), 'card_batch', ['org_id'], unique=False)
-    op.create_index('ix_card_batch_org_status', 'card_batch', ['org_id', 'status'], unique=False)
     op.create_table('coupon_authorization',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('coupon_id', sa.Integer(), nullable=False),
@@ -596,6 +681,39 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_member_transfer_member_id'), 'member_transfer', ['member_id'], unique=False)
+    op.create_table('recup_declaration',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('type', sa.String(length=20), nullable=False),
+    sa.Column('locked_type', sa.String(length=20), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('destination', sa.String(length=200), nullable=True),
+    sa.Column('planned_from', sa.Date(), nullable=True),
+    sa.Column('planned_to', sa.Date(), nullable=True),
+    sa.Column('first_travel_date', sa.Date(), nullable=True),
+    sa.Column('last_travel_date', sa.Date(), nullable=True),
+    sa.Column('planned_total', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('over_budget', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.Column('commitment_accepted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('first_submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('tour_group_id', sa.Integer(), nullable=True),
+    sa.Column('declared_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['declared_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['tour_group_id'], ['recup_tour_group.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('member_id', 'year', name='uq_recup_declaration_member_year')
+    )
+    op.create_index(op.f('ix_recup_declaration_org_id'), 'recup_declaration', ['org_id'], unique=False)
+    op.create_index(op.f('ix_recup_declaration_tour_group_id'), 'recup_declaration', ['tour_group_id'], unique=False)
+    op.create_index('ix_recup_declaration_year_org', 'recup_declaration', ['year', 'org_id'], unique=False)
     op.create_table('review_trail',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('entity', sa.String(length=40), nullable=False),
@@ -621,25 +739,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['settled_by_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('month')
     )
-    op.create_table('card_application',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('batch_id', sa.Integer(), nullable=False),
-    sa.Column('member_id', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=50), nullable=False),
-    sa.Column('id_type', sa.String(length=16), nullable=False),
-    sa.Column('id_number', sa.String(length=32), nullable=False),
-    sa.Column('phone', sa.String(length=11), nullable=False),
-    sa.Column('gender', sa.String(length=8), nullable=True),
-    sa.Column('birth_date', sa.Date(), nullable=True),
-    sa.Column('address', sa.String(length=255), nullable=True),
-    sa.Column('member_no', sa.String(length=10), nullable=False),
-    sa.ForeignKeyConstraint(['batch_id'], ['card_batch.id'], ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('batch_id', 'member_id', name='uq_card_application_member')
-    )
-    op.create_index('ix_card_application_batch_id_number', 'card_application', ['batch_id', 'id_number'], unique=False)
-    op.create_index(op.f('ix_card_application_member_id'), 'card_application', ['member_id'], unique=False)
     op.create_table('confirmation_letter',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enrollment_id', sa.Integer(), nullable=False),
@@ -660,26 +759,6 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('enrollment_id', 'version', name='uq_confirmation_letter_version')
     )
-    op.create_table('coverage_registration',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('member_id', sa.Integer(), nullable=False),
-    sa.Column('org_id', sa.Integer(), nullable=False),
-    sa.Column('batch_id', sa.Integer(), nullable=True),
-    sa.Column('registered_on', sa.Date(), nullable=False),
-    sa.Column('period_start', sa.Date(), nullable=False),
-    sa.Column('period_end', sa.Date(), nullable=False),
-    sa.Column('fee', sa.Numeric(precision=8, scale=2), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['batch_id'], ['card_batch.id'], ),
-    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
-    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('member_id', 'period_start', name='uq_coverage_member_start')
-    )
-    op.create_index('ix_coverage_member_period', 'coverage_registration', ['member_id', 'period_start', 'period_end'], unique=False)
-    op.create_index('ix_coverage_org_period', 'coverage_registration', ['org_id', 'period_start'], unique=False)
-    op.create_index(op.f('ix_coverage_registration_org_id'), 'coverage_registration', ['org_id'], unique=False)
     op.create_table('data_job_error',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('job_id', sa.Integer(), nullable=False),
@@ -732,58 +811,42 @@ def upgrade():
     sa.UniqueConstraint('id', 'activity_id', 'coupon_id', name='uq_prize_voucher_key')
     )
     op.create_index(op.f('ix_prize_activity_id'), 'prize', ['activity_id'], unique=False)
-    op.create_table('service_card',
+    op.create_table('recup_declaration_day',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('declaration_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
-    sa.Column('batch_id', sa.Integer(), nullable=True),
-    sa.Column('member_no', sa.String(length=10), nullable=False),
-    sa.Column('district_name', sa.String(length=120), nullable=False),
-    sa.Column('serial', sa.String(length=32), nullable=True),
-    sa.Column('bank_account', sa.String(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['declaration_id'], ['recup_declaration.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('declaration_id', 'seq', name='uq_recup_declaration_day_seq')
+    )
+    op.create_index(op.f('ix_recup_declaration_day_day'), 'recup_declaration_day', ['day'], unique=False)
+    op.create_index(op.f('ix_recup_declaration_day_declaration_id'), 'recup_declaration_day', ['declaration_id'], unique=False)
+    op.create_table('recup_reservation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('base_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('price', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('declaration_id', sa.Integer(), nullable=False),
+    sa.Column('member_name', sa.String(length=50), nullable=False),
+    sa.Column('member_phone', sa.String(length=11), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('issued_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('replaces_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['batch_id'], ['card_batch.id'], ),
-    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['base_id'], ['recup_base.id'], ),
+    sa.ForeignKeyConstraint(['declaration_id'], ['recup_declaration.id'], ),
     sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
-    sa.ForeignKeyConstraint(['replaces_id'], ['service_card.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('serial')
+    sa.ForeignKeyConstraint(['product_id'], ['recup_product.id'], ),
+    sa.PrimaryKeyConstraint('id')
     )
-    op.create_index(op.f('ix_service_card_batch_id'), 'service_card', ['batch_id'], unique=False)
-    op.create_index(op.f('ix_service_card_member_id'), 'service_card', ['member_id'], unique=False)
-    op.create_index(op.f('ix_service_card_org_id'), 'service_card', ['org_id'], unique=False)
-    op.create_index('ix_service_card_org_status', 'service_card', ['org_id', 'status'], unique=False)
-    op.create_index('uq_service_card_active_member', 'service_card', ['member_id'], unique=True, postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
-    op.create_table('card_benefit_claim',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('number', sa.String(length=24), nullable=False),
-    sa.Column('member_id', sa.Integer(), nullable=False),
-    sa.Column('org_id', sa.Integer(), nullable=False),
-    sa.Column('coverage_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('incident_date', sa.Date(), nullable=False),
-    sa.Column('established_on', sa.Date(), nullable=True),
-    sa.Column('disease_category', sa.String(length=16), nullable=True),
-    sa.Column('hospitalized', sa.Boolean(), nullable=True),
-    sa.Column('beneficiary', sa.String(length=50), nullable=True),
-    sa.Column('amount', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('materials', sa.Text(), nullable=True),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('filed_by_id', sa.Integer(), nullable=True),
-    sa.Column('filed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['coverage_id'], ['coverage_registration.id'], ),
-    sa.ForeignKeyConstraint(['filed_by_id'], ['ab_user.id'], ),
-    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
-    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('number')
-    )
-    op.create_index(op.f('ix_card_benefit_claim_member_id'), 'card_benefit_claim', ['member_id'], unique=False)
-    op.create_index(op.f('ix_card_benefit_claim_org_id'), 'card_benefit_claim', ['org_id'], unique=False)
+    op.create_index('ix_recup_reservation_base_day', 'recup_reservation', ['base_id', 'day', 'status'], unique=False)
+    op.create_index(op.f('ix_recup_reservation_declaration_id'), 'recup_reservation', ['declaration_id'], unique=False)
     op.create_table('insured_person',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enrollment_plan_id', sa.Integer(), nullable=False),
@@ -841,6 +904,17 @@ def upgrade():
     )
     op.create_index(op.f('ix_invoice_request_enrollment_id'), 'invoice_request', ['enrollment_id'], unique=False)
     op.create_index('ix_invoice_request_month', 'invoice_request', ['settlement_month', 'status'], unique=False)
+    op.create_table('recup_declaration_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('price', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.ForeignKeyConstraint(['day_id'], ['recup_declaration_day.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['recup_product.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_recup_declaration_item_day_id'), 'recup_declaration_item', ['day_id'], unique=False)
     op.create_table('voucher',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=14), nullable=False),
@@ -877,21 +951,20 @@ def downgrade():
     op.drop_index('ix_voucher_member', table_name='voucher', postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
     op.drop_index('ix_voucher_activity_status', table_name='voucher')
     op.drop_table('voucher')
+    op.drop_index(op.f('ix_recup_declaration_item_day_id'), table_name='recup_declaration_item')
+    op.drop_table('recup_declaration_item')
     op.drop_index('ix_invoice_request_month', table_name='invoice_request')
     op.drop_index(op.f('ix_invoice_request_enrollment_id'), table_name='invoice_request')
     op.drop_table('invoice_request')
     op.drop_index('ix_insured_person_plan_id_number', table_name='insured_person')
     op.drop_index('ix_insured_person_enrollment', table_name='insured_person')
     op.drop_table('insured_person')
-    op.drop_index(op.f('ix_card_benefit_claim_org_id'), table_name='card_benefit_claim')
-    op.drop_index(op.f('ix_card_benefit_claim_member_id'), table_name='card_benefit_claim')
-    op.drop_table('card_benefit_claim')
-    op.drop_index('uq_service_card_active_member', table_name='service_card', postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
-    op.drop_index('ix_service_card_org_status', table_name='service_card')
-    op.drop_index(op.f('ix_service_card_org_id'), table_name='service_card')
-    op.drop_index(op.f('ix_service_card_member_id'), table_name='service_card')
-    op.drop_index(op.f('ix_service_card_batch_id'), table_name='service_card')
-    op.drop_table('service_card')
+    op.drop_index(op.f('ix_recup_reservation_declaration_id'), table_name='recup_reservation')
+    op.drop_index('ix_recup_reservation_base_day', table_name='recup_reservation')
+    op.drop_table('recup_reservation')
+    op.drop_index(op.f('ix_recup_declaration_day_declaration_id'), table_name='recup_declaration_day')
+    op.drop_index(op.f('ix_recup_declaration_day_day'), table_name='recup_declaration_day')
+    op.drop_table('recup_declaration_day')
     op.drop_index(op.f('ix_prize_activity_id'), table_name='prize')
     op.drop_table('prize')
     op.drop_index('ix_mail_message_pending', table_name='mail_message')
@@ -899,17 +972,14 @@ def downgrade():
     op.drop_table('enrollment_plan')
     op.drop_index('ix_data_job_error_job_row', table_name='data_job_error')
     op.drop_table('data_job_error')
-    op.drop_index(op.f('ix_coverage_registration_org_id'), table_name='coverage_registration')
-    op.drop_index('ix_coverage_org_period', table_name='coverage_registration')
-    op.drop_index('ix_coverage_member_period', table_name='coverage_registration')
-    op.drop_table('coverage_registration')
     op.drop_table('confirmation_letter')
-    op.drop_index(op.f('ix_card_application_member_id'), table_name='card_application')
-    op.drop_index('ix_card_application_batch_id_number', table_name='card_application')
-    op.drop_table('card_application')
     op.drop_table('settlement_period')
     op.drop_index('ix_review_trail_entity', table_name='review_trail')
     op.drop_table('review_trail')
+    op.drop_index('ix_recup_declaration_year_org', table_name='recup_declaration')
+    op.drop_index(op.f('ix_recup_declaration_tour_group_id'), table_name='recup_declaration')
+    op.drop_index(op.f('ix_recup_declaration_org_id'), table_name='recup_declaration')
+    op.drop_table('recup_declaration')
     op.drop_index(op.f('ix_member_transfer_member_id'), table_name='member_transfer')
     op.drop_table('member_transfer')
     op.drop_index(op.f('ix_enrollment_status'), table_name='enrollment')
@@ -923,9 +993,6 @@ def downgrade():
     op.drop_table('data_job')
     op.drop_index('ix_coupon_authorization_user', table_name='coupon_authorization')
     op.drop_table('coupon_authorization')
-    op.drop_index('ix_card_batch_org_status', table_name='card_batch')
-    op.drop_index(op.f('ix_card_batch_org_id'), table_name='card_batch')
-    op.drop_table('card_batch')
     op.drop_table('benefit_rule')
     op.drop_index('ix_attachment_owner', table_name='attachment')
     op.drop_table('attachment')
@@ -939,7 +1006,16 @@ def downgrade():
     op.drop_index('idx_api_key_prefix', table_name='ab_api_key')
     op.drop_index('idx_api_key_lookup_hash', table_name='ab_api_key')
     op.drop_table('ab_api_key')
+    op.drop_index('ix_recup_product_day_base', table_name='recup_product_day')
+    op.drop_table('recup_product_day')
+    op.drop_table('recup_frontline_roster')
+    op.drop_index(op.f('ix_recup_consumption_member_id'), table_name='recup_consumption')
+    op.drop_index(op.f('ix_recup_consumption_base_id'), table_name='recup_consumption')
+    op.drop_table('recup_consumption')
     op.drop_table('ab_user')
+    op.drop_index(op.f('ix_recup_product_org_id'), table_name='recup_product')
+    op.drop_index(op.f('ix_recup_product_base_id'), table_name='recup_product')
+    op.drop_table('recup_product')
     op.drop_index('ix_member_unit_org_status', table_name='member_unit')
     op.drop_index(op.f('ix_member_unit_org_id'), table_name='member_unit')
     op.drop_index(op.f('ix_member_unit_name'), table_name='member_unit')
@@ -958,6 +1034,11 @@ def downgrade():
     op.drop_index(op.f('ix_unit_org_id'), table_name='unit')
     op.drop_index(op.f('ix_unit_name'), table_name='unit')
     op.drop_table('unit')
+    op.drop_index(op.f('ix_recup_tour_group_org_id'), table_name='recup_tour_group')
+    op.drop_table('recup_tour_group')
+    op.drop_table('recup_policy_county')
+    op.drop_index(op.f('ix_recup_base_org_id'), table_name='recup_base')
+    op.drop_table('recup_base')
     op.drop_index(op.f('ix_protection_plan_org_id'), table_name='protection_plan')
     op.drop_table('protection_plan')
     op.drop_index(op.f('ix_merchant_org_id'), table_name='merchant')
@@ -974,6 +1055,7 @@ def downgrade():
     op.drop_index(op.f('ix_sms_message_phone'), table_name='sms_message')
     op.drop_index('ix_sms_message_pending', table_name='sms_message')
     op.drop_table('sms_message')
+    op.drop_table('recup_policy')
     op.drop_index('ix_org_path_pattern', table_name='org', postgresql_ops={'path': 'varchar_pattern_ops'})
     op.drop_index(op.f('ix_org_path'), table_name='org')
     op.drop_index(op.f('ix_org_parent_id'), table_name='org')

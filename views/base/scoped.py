@@ -28,9 +28,9 @@ from .export import ExportMixin
 
 
 def scope_rel(column: str = "org_id", *extra, merchant_column: str | None = None,
-              member_unit_column: str | None = None):
+              member_unit_column: str | None = None, base_column: str | None = None):
     """A ``*_query_rel_fields`` entry: related rows inside the current user's scope."""
-    return [[column, FilterInScope, ScopeArgs(merchant_column, member_unit_column)], *extra]
+    return [[column, FilterInScope, ScopeArgs(merchant_column, member_unit_column, base_column)], *extra]
 
 
 class ScopedModelView(ExportMixin, ModelView):
@@ -39,6 +39,7 @@ class ScopedModelView(ExportMixin, ModelView):
     scope_column: str | None = "org_id"
     merchant_column: str | None = None  # rows a 商家管理员 may see: this column = his merchant
     member_unit_column: str | None = None  # rows a 会员单位经办人 may see: this column = his member unit
+    base_column: str | None = None  # rows a 基地管理员 may see: this column = his recuperation base
     list_template = "union/list.html"
     show_template = "union/show.html"
     page_size = 20
@@ -59,7 +60,8 @@ class ScopedModelView(ExportMixin, ModelView):
     def __init__(self, **kwargs):
         if self.scope_column:
             self.base_filters = [[self.scope_column, FilterInScope, ScopeArgs(self.merchant_column,
-                                                                               self.member_unit_column)],
+                                                                               self.member_unit_column,
+                                                                               self.base_column)],
                                  *(self.base_filters or [])]
         self.method_permission_name = {"lookup": "list", **(self.method_permission_name or {})}
         if self.order_columns is None and self.list_columns:
