@@ -74,6 +74,20 @@ def upgrade():
     op.create_index(op.f('ix_audit_log_username'), 'audit_log', ['username'], unique=False)
     op.create_index('ix_audit_target', 'audit_log', ['target_type', 'target_id'], unique=False)
     op.create_index('ix_audit_unsealed', 'audit_log', ['id'], unique=False, postgresql_where=sa.text('chain_no IS NULL'), sqlite_where=sa.text('chain_no IS NULL'))
+    op.create_table('claim_kind',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('plan_kind', sa.String(length=16), nullable=False),
+    sa.Column('needs_materials_first', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.Column('material_types', sa.JSON(), nullable=True),
+    sa.Column('needs_settlement_sheet', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.Column('formula_key', sa.String(length=30), nullable=True),
+    sa.Column('enabled', sa.Boolean(), server_default=sa.text('(true)'), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('code'),
+    sa.UniqueConstraint('name')
+    )
     op.create_table('member_no_counter',
     sa.Column('district', sa.String(length=3), nullable=False),
     sa.Column('last', sa.Integer(), nullable=False),
@@ -350,9 +364,9 @@ def upgrade():
     sa.UniqueConstraint('member_no')
     )
     op.create_index('ix_member_cert_pending', 'member', ['org_id'], unique=False, postgresql_where=sa.text("cert_status = 'pending'"), sqlite_where=sa.text("cert_status = 'pending'"))
-    op.create_index('ix_member_name', 'member', ['name', 'org_id', 'id'], unique=False, postgresql_ops={'name': 'varchar_pattern_ops'})
+    op.create_index('ix_member_name', 'member', ['org_id', 'name', 'id'], unique=False, postgresql_ops={'name': 'varchar_pattern_ops'})
     op.create_index('ix_member_org_id_id', 'member', ['org_id', 'id'], unique=False)
-    op.create_index('ix_member_unit_id_id', 'member', ['unit_id', 'id'], unique=False)
+    op.create_index('ix_member_unit_id_id', 'member', ['unit_id', 'org_id', 'id'], unique=False)
     op.create_table('member_unit',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
@@ -548,6 +562,23 @@ def upgrade():
     sa.UniqueConstraint('id', 'org_id', name='uq_activity_org')
     )
     op.create_index(op.f('ix_activity_org_id'), 'activity', ['org_id'], unique=False)
+    op.create_table('article',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('body', sa.Text(), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_article_org_id'), 'article', ['org_id'], unique=False)
+    op.create_index('ix_article_status_kind', 'article', ['status', 'kind', 'published_at'], unique=False)
     op.create_table('attachment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_type', sa.String(length=40), nullable=False),
@@ -578,6 +609,39 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('plan_id', 'version', name='uq_benefit_rule_version')
     )
+    op.create_table('card_batch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=24), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('member_count', sa.Integer(), nullable=False),
+    sa.Column('union_name', sa.String(length=120), nullable=False),
+    sa.Column('union_code', sa.String(length=16), nullable=True),
+    sa.Column('union_uscc', sa.String(length=18), nullable=True),
+    sa.Column('contact', sa.String(length=50), nullable=True),
+    sa.Column('phone', sa.String(length=20), nullable=True),
+    sa.Column('address', sa.String(length=255), nullable=True),
+    sa.Column('declared_count', sa.Integer(), nullable=True),
+    sa.Column('id_copies_received', sa.Boolean(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('received_by_id', sa.Integer(), nullable=True),
+    sa.Column('counted', sa.Integer(), nullable=True),
+    sa.Column('handover_remark', sa.String(length=255), nullable=True),
+    sa.Column('return_reason', sa.String(length=255), nullable=True),
+    sa.Column('bank_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('bank_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['bank_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['received_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('number')
+    )
+    op.create_index(op.f('ix_card_batch_org_id'), 'card_batch', ['org_id'], unique=False)
+    op.create_index('ix_card_batch_org_status', 'card_batch', ['org_id', 'status'], unique=False)
     op.create_table('coupon_authorization',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('coupon_id', sa.Integer(), nullable=False),
@@ -661,6 +725,32 @@ def upgrade():
     op.create_index(op.f('ix_enrollment_org_id'), 'enrollment', ['org_id'], unique=False)
     op.create_index('ix_enrollment_org_status', 'enrollment', ['org_id', 'status'], unique=False)
     op.create_index(op.f('ix_enrollment_status'), 'enrollment', ['status'], unique=False)
+    op.create_table('info_change_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=24), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('id_number', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('before', sa.JSON(), nullable=False),
+    sa.Column('after', sa.JSON(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=True),
+    sa.Column('reject_reason', sa.String(length=500), nullable=True),
+    sa.Column('open_owner', sa.Integer(), nullable=True),
+    sa.Column('status_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['applicant_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('number'),
+    sa.UniqueConstraint('open_owner')
+    )
+    op.create_index(op.f('ix_info_change_request_applicant_id'), 'info_change_request', ['applicant_id'], unique=False)
+    op.create_index(op.f('ix_info_change_request_org_id'), 'info_change_request', ['org_id'], unique=False)
+    op.create_index('ix_info_change_request_org_status', 'info_change_request', ['org_id', 'status'], unique=False)
+    op.create_index(op.f('ix_info_change_request_status'), 'info_change_request', ['status'], unique=False)
     op.create_table('member_transfer',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
@@ -681,6 +771,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_member_transfer_member_id'), 'member_transfer', ['member_id'], unique=False)
+    op.create_table('message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('category', sa.String(length=16), nullable=False),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('link_kind', sa.String(length=30), nullable=True),
+    sa.Column('link_id', sa.Integer(), nullable=True),
+    sa.Column('link_ref', sa.String(length=30), nullable=True),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['recipient_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_message_recipient', 'message', ['recipient_id', 'category', 'id'], unique=False)
     op.create_table('recup_declaration',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
@@ -739,6 +844,38 @@ def upgrade():
     sa.ForeignKeyConstraint(['settled_by_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('month')
     )
+    op.create_table('worker_binding',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('id_type', sa.String(length=16), nullable=False),
+    sa.Column('id_number', sa.String(length=32), nullable=False),
+    sa.Column('phone', sa.String(length=11), nullable=False),
+    sa.Column('bound_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('id_number'),
+    sa.UniqueConstraint('user_id')
+    )
+    op.create_table('card_application',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('id_type', sa.String(length=16), nullable=False),
+    sa.Column('id_number', sa.String(length=32), nullable=False),
+    sa.Column('phone', sa.String(length=11), nullable=False),
+    sa.Column('gender', sa.String(length=8), nullable=True),
+    sa.Column('birth_date', sa.Date(), nullable=True),
+    sa.Column('address', sa.String(length=255), nullable=True),
+    sa.Column('member_no', sa.String(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['batch_id'], ['card_batch.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('batch_id', 'member_id', name='uq_card_application_member')
+    )
+    op.create_index('ix_card_application_batch_id_number', 'card_application', ['batch_id', 'id_number'], unique=False)
+    op.create_index(op.f('ix_card_application_member_id'), 'card_application', ['member_id'], unique=False)
     op.create_table('confirmation_letter',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enrollment_id', sa.Integer(), nullable=False),
@@ -759,6 +896,26 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('enrollment_id', 'version', name='uq_confirmation_letter_version')
     )
+    op.create_table('coverage_registration',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
+    sa.Column('registered_on', sa.Date(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('fee', sa.Numeric(precision=8, scale=2), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['batch_id'], ['card_batch.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('member_id', 'period_start', name='uq_coverage_member_start')
+    )
+    op.create_index('ix_coverage_member_period', 'coverage_registration', ['member_id', 'period_start', 'period_end'], unique=False)
+    op.create_index('ix_coverage_org_period', 'coverage_registration', ['org_id', 'period_start'], unique=False)
+    op.create_index(op.f('ix_coverage_registration_org_id'), 'coverage_registration', ['org_id'], unique=False)
     op.create_table('data_job_error',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('job_id', sa.Integer(), nullable=False),
@@ -847,6 +1004,58 @@ def upgrade():
     )
     op.create_index('ix_recup_reservation_base_day', 'recup_reservation', ['base_id', 'day', 'status'], unique=False)
     op.create_index(op.f('ix_recup_reservation_declaration_id'), 'recup_reservation', ['declaration_id'], unique=False)
+    op.create_table('service_card',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
+    sa.Column('member_no', sa.String(length=10), nullable=False),
+    sa.Column('district_name', sa.String(length=120), nullable=False),
+    sa.Column('serial', sa.String(length=32), nullable=True),
+    sa.Column('bank_account', sa.String(length=32), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('issued_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('replaces_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['batch_id'], ['card_batch.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['replaces_id'], ['service_card.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('serial')
+    )
+    op.create_index(op.f('ix_service_card_batch_id'), 'service_card', ['batch_id'], unique=False)
+    op.create_index(op.f('ix_service_card_member_id'), 'service_card', ['member_id'], unique=False)
+    op.create_index(op.f('ix_service_card_org_id'), 'service_card', ['org_id'], unique=False)
+    op.create_index('ix_service_card_org_status', 'service_card', ['org_id', 'status'], unique=False)
+    op.create_index('uq_service_card_active_member', 'service_card', ['member_id'], unique=True, postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
+    op.create_table('card_benefit_claim',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=24), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('coverage_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('incident_date', sa.Date(), nullable=False),
+    sa.Column('established_on', sa.Date(), nullable=True),
+    sa.Column('disease_category', sa.String(length=16), nullable=True),
+    sa.Column('hospitalized', sa.Boolean(), nullable=True),
+    sa.Column('beneficiary', sa.String(length=50), nullable=True),
+    sa.Column('amount', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('materials', sa.Text(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('filed_by_id', sa.Integer(), nullable=True),
+    sa.Column('filed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['coverage_id'], ['coverage_registration.id'], ),
+    sa.ForeignKeyConstraint(['filed_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('number')
+    )
+    op.create_index(op.f('ix_card_benefit_claim_member_id'), 'card_benefit_claim', ['member_id'], unique=False)
+    op.create_index(op.f('ix_card_benefit_claim_org_id'), 'card_benefit_claim', ['org_id'], unique=False)
     op.create_table('insured_person',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enrollment_plan_id', sa.Integer(), nullable=False),
@@ -943,9 +1152,148 @@ def upgrade():
     op.create_index('ix_voucher_member', 'voucher', ['member_id'], unique=False, postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
     op.create_index(op.f('ix_voucher_org_id'), 'voucher', ['org_id'], unique=False)
     op.create_index('uq_voucher_claim_slot', 'voucher', ['activity_id', 'member_id', 'claim_slot'], unique=True, postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
+    op.create_table('claim',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=24), nullable=False),
+    sa.Column('group_ref', sa.String(length=24), nullable=True),
+    sa.Column('insured_person_id', sa.Integer(), nullable=False),
+    sa.Column('enrollment_plan_id', sa.Integer(), nullable=False),
+    sa.Column('claim_kind_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('member_unit_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('handler_id', sa.Integer(), nullable=True),
+    sa.Column('taken_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('accepted_by_id', sa.Integer(), nullable=True),
+    sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('incident_date', sa.Date(), nullable=True),
+    sa.Column('incident_type', sa.String(length=30), nullable=True),
+    sa.Column('incident_place', sa.String(length=100), nullable=True),
+    sa.Column('incident_description', sa.Text(), nullable=True),
+    sa.Column('disability_grade', sa.Integer(), nullable=True),
+    sa.Column('payee_name', sa.String(length=50), nullable=True),
+    sa.Column('payee_relation', sa.String(length=20), nullable=True),
+    sa.Column('payee_account_type', sa.String(length=10), nullable=True),
+    sa.Column('payee_bank', sa.String(length=60), nullable=True),
+    sa.Column('payee_branch', sa.String(length=100), nullable=True),
+    sa.Column('payee_account', sa.String(length=32), nullable=True),
+    sa.Column('payee_warning', sa.String(length=100), nullable=True),
+    sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('breakdown', sa.JSON(), nullable=True),
+    sa.Column('rule_id', sa.Integer(), nullable=True),
+    sa.Column('rule_version', sa.Integer(), nullable=True),
+    sa.Column('calc_inputs', sa.String(length=64), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('first_reviewer_id', sa.Integer(), nullable=True),
+    sa.Column('return_reason', sa.String(length=500), nullable=True),
+    sa.Column('declined', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.Column('decline_reason', sa.String(length=500), nullable=True),
+    sa.Column('payment_batch', sa.String(length=30), nullable=True),
+    sa.Column('paid_on', sa.Date(), nullable=True),
+    sa.Column('payment_reference', sa.String(length=60), nullable=True),
+    sa.Column('payment_failure_reason', sa.String(length=300), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('deleted_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['accepted_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['claim_kind_id'], ['claim_kind.id'], ),
+    sa.ForeignKeyConstraint(['deleted_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['enrollment_plan_id'], ['enrollment_plan.id'], ),
+    sa.ForeignKeyConstraint(['first_reviewer_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['handler_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['insured_person_id'], ['insured_person.id'], ),
+    sa.ForeignKeyConstraint(['member_unit_id'], ['member_unit.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['rule_id'], ['benefit_rule.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('number')
+    )
+    op.create_index(op.f('ix_claim_group_ref'), 'claim', ['group_ref'], unique=False)
+    op.create_index(op.f('ix_claim_insured_person_id'), 'claim', ['insured_person_id'], unique=False)
+    op.create_index(op.f('ix_claim_member_unit_id'), 'claim', ['member_unit_id'], unique=False)
+    op.create_index(op.f('ix_claim_org_id'), 'claim', ['org_id'], unique=False)
+    op.create_index('ix_claim_org_status', 'claim', ['org_id', 'status'], unique=False)
+    op.create_index('ix_claim_pool', 'claim', ['status', 'handler_id', 'id'], unique=False)
+    op.create_table('subsidy_application',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=20), nullable=False),
+    sa.Column('insured_person_id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('step', sa.Integer(), nullable=False),
+    sa.Column('admission_date', sa.Date(), nullable=True),
+    sa.Column('discharge_date', sa.Date(), nullable=True),
+    sa.Column('hospital', sa.String(length=100), nullable=True),
+    sa.Column('payee_name', sa.String(length=50), nullable=True),
+    sa.Column('payee_relation', sa.String(length=20), nullable=True),
+    sa.Column('payee_bank', sa.String(length=100), nullable=True),
+    sa.Column('account_type', sa.String(length=10), nullable=True),
+    sa.Column('payee_account', sa.String(length=30), nullable=True),
+    sa.Column('total_cost', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('base', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('rule_version', sa.Integer(), nullable=True),
+    sa.Column('reject_reason', sa.String(length=500), nullable=True),
+    sa.Column('pay_fail_reason', sa.String(length=500), nullable=True),
+    sa.Column('open_stay', sa.String(length=40), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('status_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['applicant_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['insured_person_id'], ['insured_person.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['plan_id'], ['protection_plan.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('number'),
+    sa.UniqueConstraint('open_stay')
+    )
+    op.create_index(op.f('ix_subsidy_application_applicant_id'), 'subsidy_application', ['applicant_id'], unique=False)
+    op.create_index(op.f('ix_subsidy_application_insured_person_id'), 'subsidy_application', ['insured_person_id'], unique=False)
+    op.create_index(op.f('ix_subsidy_application_org_id'), 'subsidy_application', ['org_id'], unique=False)
+    op.create_index('ix_subsidy_application_org_status', 'subsidy_application', ['org_id', 'status'], unique=False)
+    op.create_index(op.f('ix_subsidy_application_status'), 'subsidy_application', ['status'], unique=False)
+    op.create_table('settlement_sheet',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('claim_id', sa.Integer(), nullable=False),
+    sa.Column('hospital', sa.String(length=100), nullable=False),
+    sa.Column('admission_date', sa.Date(), nullable=False),
+    sa.Column('discharge_date', sa.Date(), nullable=False),
+    sa.Column('total_cost', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('fund_paid', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('critical_paid', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('other_paid', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('self_paid_full', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('policy_self_paid', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('receipt_number', sa.String(length=60), nullable=True),
+    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_settlement_sheet_claim_id'), 'settlement_sheet', ['claim_id'], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_settlement_sheet_claim_id'), table_name='settlement_sheet')
+    op.drop_table('settlement_sheet')
+    op.drop_index(op.f('ix_subsidy_application_status'), table_name='subsidy_application')
+    op.drop_index('ix_subsidy_application_org_status', table_name='subsidy_application')
+    op.drop_index(op.f('ix_subsidy_application_org_id'), table_name='subsidy_application')
+    op.drop_index(op.f('ix_subsidy_application_insured_person_id'), table_name='subsidy_application')
+    op.drop_index(op.f('ix_subsidy_application_applicant_id'), table_name='subsidy_application')
+    op.drop_table('subsidy_application')
+    op.drop_index('ix_claim_pool', table_name='claim')
+    op.drop_index('ix_claim_org_status', table_name='claim')
+    op.drop_index(op.f('ix_claim_org_id'), table_name='claim')
+    op.drop_index(op.f('ix_claim_member_unit_id'), table_name='claim')
+    op.drop_index(op.f('ix_claim_insured_person_id'), table_name='claim')
+    op.drop_index(op.f('ix_claim_group_ref'), table_name='claim')
+    op.drop_table('claim')
     op.drop_index('uq_voucher_claim_slot', table_name='voucher', postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
     op.drop_index(op.f('ix_voucher_org_id'), table_name='voucher')
     op.drop_index('ix_voucher_member', table_name='voucher', postgresql_where=sa.text('member_id IS NOT NULL'), sqlite_where=sa.text('member_id IS NOT NULL'))
@@ -959,6 +1307,15 @@ def downgrade():
     op.drop_index('ix_insured_person_plan_id_number', table_name='insured_person')
     op.drop_index('ix_insured_person_enrollment', table_name='insured_person')
     op.drop_table('insured_person')
+    op.drop_index(op.f('ix_card_benefit_claim_org_id'), table_name='card_benefit_claim')
+    op.drop_index(op.f('ix_card_benefit_claim_member_id'), table_name='card_benefit_claim')
+    op.drop_table('card_benefit_claim')
+    op.drop_index('uq_service_card_active_member', table_name='service_card', postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
+    op.drop_index('ix_service_card_org_status', table_name='service_card')
+    op.drop_index(op.f('ix_service_card_org_id'), table_name='service_card')
+    op.drop_index(op.f('ix_service_card_member_id'), table_name='service_card')
+    op.drop_index(op.f('ix_service_card_batch_id'), table_name='service_card')
+    op.drop_table('service_card')
     op.drop_index(op.f('ix_recup_reservation_declaration_id'), table_name='recup_reservation')
     op.drop_index('ix_recup_reservation_base_day', table_name='recup_reservation')
     op.drop_table('recup_reservation')
@@ -972,7 +1329,15 @@ def downgrade():
     op.drop_table('enrollment_plan')
     op.drop_index('ix_data_job_error_job_row', table_name='data_job_error')
     op.drop_table('data_job_error')
+    op.drop_index(op.f('ix_coverage_registration_org_id'), table_name='coverage_registration')
+    op.drop_index('ix_coverage_org_period', table_name='coverage_registration')
+    op.drop_index('ix_coverage_member_period', table_name='coverage_registration')
+    op.drop_table('coverage_registration')
     op.drop_table('confirmation_letter')
+    op.drop_index(op.f('ix_card_application_member_id'), table_name='card_application')
+    op.drop_index('ix_card_application_batch_id_number', table_name='card_application')
+    op.drop_table('card_application')
+    op.drop_table('worker_binding')
     op.drop_table('settlement_period')
     op.drop_index('ix_review_trail_entity', table_name='review_trail')
     op.drop_table('review_trail')
@@ -980,8 +1345,15 @@ def downgrade():
     op.drop_index(op.f('ix_recup_declaration_tour_group_id'), table_name='recup_declaration')
     op.drop_index(op.f('ix_recup_declaration_org_id'), table_name='recup_declaration')
     op.drop_table('recup_declaration')
+    op.drop_index('ix_message_recipient', table_name='message')
+    op.drop_table('message')
     op.drop_index(op.f('ix_member_transfer_member_id'), table_name='member_transfer')
     op.drop_table('member_transfer')
+    op.drop_index(op.f('ix_info_change_request_status'), table_name='info_change_request')
+    op.drop_index('ix_info_change_request_org_status', table_name='info_change_request')
+    op.drop_index(op.f('ix_info_change_request_org_id'), table_name='info_change_request')
+    op.drop_index(op.f('ix_info_change_request_applicant_id'), table_name='info_change_request')
+    op.drop_table('info_change_request')
     op.drop_index(op.f('ix_enrollment_status'), table_name='enrollment')
     op.drop_index('ix_enrollment_org_status', table_name='enrollment')
     op.drop_index(op.f('ix_enrollment_org_id'), table_name='enrollment')
@@ -993,9 +1365,15 @@ def downgrade():
     op.drop_table('data_job')
     op.drop_index('ix_coupon_authorization_user', table_name='coupon_authorization')
     op.drop_table('coupon_authorization')
+    op.drop_index('ix_card_batch_org_status', table_name='card_batch')
+    op.drop_index(op.f('ix_card_batch_org_id'), table_name='card_batch')
+    op.drop_table('card_batch')
     op.drop_table('benefit_rule')
     op.drop_index('ix_attachment_owner', table_name='attachment')
     op.drop_table('attachment')
+    op.drop_index('ix_article_status_kind', table_name='article')
+    op.drop_index(op.f('ix_article_org_id'), table_name='article')
+    op.drop_table('article')
     op.drop_index(op.f('ix_activity_org_id'), table_name='activity')
     op.drop_table('activity')
     op.drop_table('ab_user_role')
@@ -1064,6 +1442,7 @@ def downgrade():
     op.drop_table('org')
     op.drop_table('number_counter')
     op.drop_table('member_no_counter')
+    op.drop_table('claim_kind')
     op.drop_index('ix_audit_unsealed', table_name='audit_log', postgresql_where=sa.text('chain_no IS NULL'), sqlite_where=sa.text('chain_no IS NULL'))
     op.drop_index('ix_audit_target', table_name='audit_log')
     op.drop_index(op.f('ix_audit_log_username'), table_name='audit_log')
