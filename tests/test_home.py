@@ -96,7 +96,7 @@ ROLE_CARDS = {
 }
 OVERVIEW = {"members", "units", "open-activities", "redeemed-today", "jobs-today"}
 READS = {"county_admin": OVERVIEW, "base_admin": OVERVIEW, "reviewer": {"members", "units", "open-activities"},
-         "finance": {"units", "open-activities", "redeemed-today"}, "auditor": OVERVIEW, "sysadmin": set(), "auditadmin": set()}
+         "finance": {"units", "open-activities", "redeemed-today", "jobs-today"}, "auditor": OVERVIEW, "sysadmin": set(), "auditadmin": set()}
 
 
 @pytest.mark.parametrize("username", sorted(ROLE_CARDS))

@@ -30,7 +30,8 @@ TARGET_LABELS = {
 DETAIL_LABELS = {
     "reason": "原因", "action": "操作", "field": "字段", "filters": "筛选条件", "rows": "行数",
     "to_org_id": "转入工会ID", "from_org_id": "原工会ID", "id": "ID", "created_at": "创建时间",
-    "updated_at": "更新时间",
+    "updated_at": "更新时间", "status_at": "进入当前状态时间", "done_at": "办结时间", "open_owner": "未办结申请人",
+    "insured_person": "参保人", "insured_person_id": "参保人",
 }
 SEP = "\x1f"  # joins event, target type, summary and detail into one exported expression
 _ISO_AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}$")
@@ -62,7 +63,7 @@ def field_label(target_type, key: str) -> str:
             label = _declared_label(view, key)
             if label:
                 return label
-    return key
+    return _any_label(key)  # a column the target's own views do not show: another view's label, else the key
 
 
 def _declared_label(view, column: str) -> str | None:

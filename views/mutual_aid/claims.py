@@ -165,10 +165,10 @@ class ClaimView(BaseView):
         rows = db.session.scalars(stmt.order_by(Claim.id).limit(200)).all()
         handlers = []
         if self._can("reassign") and tab == "all":
-            handlers = [u for u in db.session.scalars(select(AppUser).where(AppUser.active.is_(True),
-                                                                            org_scope_clause(AppUser.org_id, actor))
-                                                      .order_by(AppUser.username).limit(500))
-                        if any(r.name in ("办事处业务人员",) for r in u.roles)]
+            # the office staff of the supervisor's scope, chosen in SQL (not cut by a limit first)
+            handlers = db.session.scalars(select(AppUser).where(
+                AppUser.active.is_(True), org_scope_clause(AppUser.org_id, actor),
+                AppUser.roles.any(name="办事处业务人员")).order_by(AppUser.username).limit(500)).all()
         counts = svc.queue_counts(db.session, actor)
         return self.render_template("union/mutual_aid/claims_pool.html", title="费用录入", tab=tab, rows=rows,
                                     can_handle=self._can("handle"), can_accept=self._can("accept"),
