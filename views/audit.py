@@ -24,7 +24,7 @@ from .base import ScopedInterface, ScopedModelView
 TARGET_LABELS = {
     "member": "会员", "org": "工会组织", "unit": "单位", "data_job": "采集任务", "export": "导出",
     "merchant": "商家", "coupon": "优惠券", "coupon_authorization": "优惠券授权", "activity": "活动",
-    "prize": "奖品", "voucher": "券码", "ab_user": "账户", "ab_role": "角色",
+    "prize": "奖品", "voucher": "券码", "ab_user": "账户", "ab_role": "角色", "insured_person": "参保人",
 }
 # keys of details that are not columns of the target
 DETAIL_LABELS = {
@@ -50,7 +50,9 @@ def target_label(target_type) -> str:
     model = _model_of(target_type)
     view = next((v for v in current_app.appbuilder.baseviews
                  if getattr(getattr(v, "datamodel", None), "obj", None) is model), None) if model else None
-    return str(view.list_title) if view is not None and getattr(view, "list_title", None) else target_type
+    if view is not None and getattr(view, "list_title", None):
+        return str(view.list_title)
+    return DETAIL_LABELS.get(target_type, target_type)
 
 
 def field_label(target_type, key: str) -> str:

@@ -213,6 +213,8 @@ def check_list(page, url: str, report: Report, role: str) -> None:
         shot(page, f"{role}{where}add")
 
 
+@pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="the words on a page do not depend on the database: walked on SQLite (CI time)")
 @pytest.mark.parametrize("username", ROLES)
 def test_role_reads_no_english_on_any_menu_page(live_server, page, ctx, username):
     page.set_viewport_size({"width": 1280, "height": 900})
