@@ -5,8 +5,9 @@ defaults to the local test database; BENCH_DECLARERS sets the declarers, default
 BENCH_PROCESSES processes, default 4 on PostgreSQL: one Python process is bound to one core by the GIL).
 
 Each declarer is a thread with its own session; each declaration saves a 3-day plan (one product a
-day, random dates in the 30-day span, strictly increasing) and submits it (reservations taken with the
-conditional UPDATE on the per-product-per-day counter). Capacities are set so that demand exceeds
+day, random dates in the 30-day span, strictly increasing) and submits it in the same call, as the
+member API's ``PUT /declaration`` with ``submit: true`` does (reservations taken with one conditional
+upsert of the per-product-per-day counters). Capacities are set so that demand exceeds
 them: some submits are refused sold_out, as in production. The clock starts when every thread is
 ready. Afterwards every counter is checked against its capacity and against the sum of its live
 reservations. SQLite serializes writers: the reduced run only shows the rules hold, not the speed.
@@ -102,9 +103,8 @@ def _run_group(app, chunks, products, index, process_ready, _unused):
             for member_id in mine:
                 member = session.get(Member, member_id)
                 try:
-                    saved = svc.save_declaration(session, member=member, year=YEAR, type="city_all", actor=None,
-                                                 days=plan(rng, products), now=NOW)
-                    svc.submit_declaration(session, saved.declaration.id, actor=None, commitment=True, now=NOW)
+                    svc.save_declaration(session, member=member, year=YEAR, type="city_all", actor=None,
+                                         days=plan(rng, products), now=NOW, submit=True, commitment=True)
                     key = "submitted"
                 except DomainError as err:
                     key = err.code

@@ -48,6 +48,7 @@ def apply_transition(
     status_labels=None,
     scope_clause=None,
     can=None,
+    obj=None,
 ):
     """Apply ``action`` to the row ``model(entity_id)`` under ``flow``.
 
@@ -61,11 +62,15 @@ def apply_transition(
     Raises:
         NotFoundError, InvalidTransitionError, PermissionDeniedError,
         SelfApprovalError, ReasonRequiredError.
+
+    ``obj``: the row itself, already loaded under a row lock (``SELECT … FOR UPDATE``) by a caller
+    that checked its scope — the transition then costs no second read.
     """
-    stmt = select(model).where(model.id == entity_id)
-    if scope_clause is not None:
-        stmt = stmt.where(scope_clause)
-    obj = session.scalars(stmt.with_for_update()).first()
+    if obj is None:
+        stmt = select(model).where(model.id == entity_id)
+        if scope_clause is not None:
+            stmt = stmt.where(scope_clause)
+        obj = session.scalars(stmt.with_for_update()).first()
     if obj is None:
         raise NotFoundError("记录不存在或不在您的管辖范围内")
     current = getattr(obj, status_attr)

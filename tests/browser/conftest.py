@@ -45,3 +45,18 @@ def page(browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
     yield context.new_page()
     context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed journey shows where the browser was and what it saw (CI keeps only the log)."""
+    outcome = yield
+    report = outcome.get_result()
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.when != "call" or not report.failed or page is None:
+        return
+    try:
+        text = page.locator("body").inner_text(timeout=2000)
+        report.sections.append(("browser page", f"url: {page.url}\n{text[:3000]}"))
+    except Exception as exc:  # the page itself may be gone
+        report.sections.append(("browser page", f"url unavailable: {exc!r}"))

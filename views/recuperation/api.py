@@ -189,7 +189,8 @@ class RecuperationApi(JsonApi):
     @expose("/declaration", methods=["PUT"])
     @bound_endpoint("member_id", BOUND)
     def save(self, member_id):
-        """Save my plan (a draft), or modify a submitted one and resubmit it at once (version + 1).
+        """Save my plan (a draft), or modify a submitted one and resubmit it at once (version + 1);
+        ``submit: true`` with ``commitment: true`` also submits a draft (计划上报) in the same request.
         ---
         put:
           requestBody:
@@ -205,6 +206,8 @@ class RecuperationApi(JsonApi):
                     unit_name: {type: string, description: 手动输入单位名称 (a pending org, 2 hours)}
                     destination: {type: string}
                     days: {type: array, items: {type: object}, description: '[{"date": "2025-05-01", "items": [{"product_id": 1, "quantity": 1}]}]'}
+                    submit: {type: boolean, description: 保存并上报 (a draft)}
+                    commitment: {type: boolean, description: 已阅读并同意承诺书 (with submit)}
           responses:
             200: {description: saved; warnings (e.g. the excess over 400 is the worker's)}
             400: {description: itinerary_invalid and other refusals}
@@ -221,7 +224,8 @@ class RecuperationApi(JsonApi):
         result = svc.save_declaration(
             db.session, member=member, year=_year(), type=body.get("type") or "", actor=_actor(), org_id=org_id, unit_name=body.get("unit_name"), days=body.get("days"),
             destination=body.get("destination"), planned_from=_date(body.get("planned_from"), "计划开始日期"),
-            planned_to=_date(body.get("planned_to"), "计划结束日期"))
+            planned_to=_date(body.get("planned_to"), "计划结束日期"), submit=body.get("submit") is True,
+            commitment=body.get("commitment") is True)
         return self.response(200, result=svc.describe(result.declaration), warnings=result.warnings)
 
     @expose("/declaration/submit", methods=["POST"])

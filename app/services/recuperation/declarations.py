@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.security import org_in_scope, org_scope_clause
 from app.services import audit, organizations, outbox, review_flow
@@ -118,7 +117,8 @@ def plan_total(lines) -> Decimal:
 
 def _products(session: Session, ids) -> dict[int, Product]:
     ids = sorted(set(ids))
-    return {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))} if ids else {}
+    return {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids))
+                                             .options(joinedload(Product.base)))} if ids else {}
 
 
 def _check_products(session, days: list[PlanDay], products, dtype: str, county_id: int | None) -> None:
@@ -228,22 +228,26 @@ def _plan_lines(declaration: Declaration):
 
 
 def _store_days(session, declaration: Declaration, days: list[PlanDay], products, fresh: bool = False) -> None:
+    """Replace the itinerary: the days in one INSERT (their ids returned), the items in another."""
     if not fresh:
         old_days = select(DeclarationDay.id).where(DeclarationDay.declaration_id == declaration.id)
         session.execute(delete(DeclarationItem).where(DeclarationItem.day_id.in_(old_days))
                         .execution_options(synchronize_session=False))
         session.execute(delete(DeclarationDay).where(DeclarationDay.declaration_id == declaration.id)
                         .execution_options(synchronize_session=False))
-        session.expire(declaration, ["days"])
-    for n, plan in enumerate(days, 1):
-        row = DeclarationDay(declaration_id=declaration.id, seq=n, day=plan.day, org_id=declaration.org_id)
-        row.items = [DeclarationItem(product_id=pid, quantity=qty, price=products[pid].price)
-                     for pid, qty in plan.items]
-        session.add(row)
     declaration.first_travel_date = days[0].day if days else None
     declaration.last_travel_date = days[-1].day if days else None
-    session.flush()
-    session.expire(declaration, ["days"])
+    if days:
+        session.flush()  # the declaration's id
+        day_ids = {seq: day_id for seq, day_id in session.execute(insert(DeclarationDay).values([
+            {"declaration_id": declaration.id, "seq": n, "day": plan.day, "org_id": declaration.org_id}
+            for n, plan in enumerate(days, 1)]).returning(DeclarationDay.seq, DeclarationDay.id))}
+        items = [{"day_id": day_ids[n], "product_id": pid, "quantity": qty, "price": products[pid].price}
+                 for n, plan in enumerate(days, 1) for pid, qty in plan.items]
+        if items:
+            session.execute(insert(DeclarationItem).values(items))
+    if days or not fresh:
+        session.expire(declaration, ["days"])
 
 
 def _take_reservations(session, declaration: Declaration, member: Member, old_lines: list, new_lines: list,
@@ -257,25 +261,25 @@ def _take_reservations(session, declaration: Declaration, member: Member, old_li
         deltas[(pid, day)] -= qty
     for day, pid, qty, _price in new_lines:
         deltas[(pid, day)] += qty
-    now = utcnow()
-    session.execute(update(Reservation).where(Reservation.declaration_id == declaration.id,
-                                              Reservation.status == ReservationStatus.RESERVED)
-                    .values(status=ReservationStatus.CANCELLED, cancelled_at=now)
-                    .execution_options(synchronize_session=False))
-    for day, pid, qty, price in new_lines:
-        product = products[pid]
-        session.add(Reservation(product_id=pid, base_id=product.base_id, org_id=product.org_id, day=day,
-                                quantity=qty, price=price, declaration_id=declaration.id, member_name=member.name,
-                                member_phone=member.phone, version=declaration.version, status=ReservationStatus.RESERVED))
-    session.flush()
+    if old_lines:  # a plan not yet submitted holds no bookings
+        session.execute(update(Reservation).where(Reservation.declaration_id == declaration.id,
+                                                  Reservation.status == ReservationStatus.RESERVED)
+                        .values(status=ReservationStatus.CANCELLED, cancelled_at=utcnow())
+                        .execution_options(synchronize_session=False))
+    if new_lines:
+        session.execute(insert(Reservation).values([
+            {"product_id": pid, "base_id": products[pid].base_id, "org_id": products[pid].org_id, "day": day,
+             "quantity": qty, "price": price, "declaration_id": declaration.id, "member_name": member.name,
+             "member_phone": member.phone, "version": declaration.version, "status": ReservationStatus.RESERVED}
+            for day, pid, qty, price in new_lines]))
     missing = [pid for _d, pid, _q, _c in old_lines if pid not in products]
     reservations.apply_deltas(session, deltas, {**products, **_products(session, missing)})
 
 
 def _validate(session, declaration: Declaration, member: Member, policy, days: list[PlanDay], now) -> dict:
     dtype = declaration.type
-    county = policies.county_of(session, member.org_id)
-    if dtype not in policies.types_for(session, policy, member, county):
+    county = policies.county_of(session, member.org_id) if dtype == RecupType.CITY_COUNTY else None
+    if not policies.allows_type(session, policy, member, dtype, county):
         raise DomainError(f"本年度您不能选择「{RecupType.label_of(dtype)}」", field="type")
     if dtype == RecupType.NONE and days:
         raise ItineraryError("本年度不参加无需填报行程")
@@ -317,7 +321,7 @@ def _stored_days(declaration) -> list[PlanDay]:
 def save_declaration(session: Session, *, member: Member, year: int, type: str, actor, org_id=None,
                      unit_name: str | None = None, days=None, destination: str | None = None,
                      planned_from: date | None = None, planned_to: date | None = None,
-                     now: datetime | None = None) -> SaveResult:
+                     now: datetime | None = None, submit: bool = False, commitment: bool = False) -> SaveResult:
     """Create or change the member's plan for ``year``.
 
     A draft (or a cancelled plan, redeclared) is saved as a draft. A submitted plan is modified and
@@ -329,13 +333,18 @@ def save_declaration(session: Session, *, member: Member, year: int, type: str, 
     after today; products on sale on their date, within capacity; a total above the reference
     budget is kept, with the warning.
 
+    ``submit``: a draft saved is also submitted (计划上报, ``commitment`` ticked) in the same
+    transaction, as ``submit_declaration`` would (one request of the form or the API).
+
     Raises:
         WindowClosedError, TypeLockedError, ItineraryError, SoldOutError, DomainError.
     """
     now = now or utcnow()
     try:
+        if submit and not commitment:
+            raise _commitment_missing()
         result = _save(session, member, year, type, actor, org_id, unit_name, days, destination, planned_from,
-                       planned_to, now)
+                       planned_to, now, submit)
         session.commit()
         return result
     except DomainError:
@@ -343,8 +352,12 @@ def save_declaration(session: Session, *, member: Member, year: int, type: str, 
         raise
 
 
+def _commitment_missing() -> DomainError:
+    return DomainError("请阅读并同意承诺书后再上报", code="commitment_required", field="commitment")
+
+
 def _save(session, member, year, dtype, actor, org_id, unit_name, days, destination, planned_from, planned_to,
-          now) -> SaveResult:
+          now, submit=False) -> SaveResult:
     if dtype not in {t.value for t in RecupType}:
         raise DomainError("请选择疗休养类型", field="type")
     policy = policies.get_policy(session, year)
@@ -363,11 +376,9 @@ def _save(session, member, year, dtype, actor, org_id, unit_name, days, destinat
         raise DomainError("已到计划出行日期，计划不可再修改", code="travel_started")
     union = _union(session, member, org_id, unit_name, actor)
     fresh = declaration is None
-    if declaration is None:
+    if declaration is None:  # added once validated: one INSERT with the plan, no UPDATE after it
         declaration = Declaration(member_id=member.id, year=year, type=dtype, org_id=union.id,
                                   status=DeclarationStatus.DRAFT, version=0, declared_by_id=getattr(actor, "id", None))
-        session.add(declaration)
-        session.flush()
     elif declaration.status == DeclarationStatus.CANCELLED:
         review_flow.apply_transition(session, Declaration, declaration.id, "redeclare", flow=DECLARATION_FLOW,
                                      actor=actor, status_labels=DeclarationStatus)
@@ -381,10 +392,17 @@ def _save(session, member, year, dtype, actor, org_id, unit_name, days, destinat
     if resubmit:
         _load_days(session, declaration)
     old_lines = list(_plan_lines(declaration)) if resubmit else []
-    _store_days(session, declaration, plan_days, products, fresh=fresh)
+    if fresh:
+        session.add(declaration)
     new_lines = [(d.day, pid, qty, products[pid].price) for d in plan_days for pid, qty in d.items]
     warnings = _summary(declaration, new_lines, policy)
-    if resubmit:
+    _store_days(session, declaration, plan_days, products, fresh=fresh)
+    if submit and declaration.status == DeclarationStatus.DRAFT:
+        session.flush()  # the declaration's id, for its trail and bookings
+        review_flow.apply_transition(session, Declaration, declaration.id, "submit", flow=DECLARATION_FLOW,
+                                     actor=actor, status_labels=DeclarationStatus, obj=declaration)
+        _submit(session, declaration, member, plan_days, new_lines, products, now)
+    elif resubmit:
         _check_ready(declaration, plan_days)
         review_flow.apply_transition(session, Declaration, declaration.id, "resubmit", flow=DECLARATION_FLOW,
                                      actor=actor, status_labels=DeclarationStatus)
@@ -406,7 +424,7 @@ def submit_declaration(session: Session, declaration_id: int, *, actor, commitme
     now = now or utcnow()
     try:
         if not commitment:
-            raise DomainError("请阅读并同意承诺书后再上报", code="commitment_required", field="commitment")
+            raise _commitment_missing()
         declaration = review_flow.apply_transition(session, Declaration, declaration_id, "submit",
                                                    flow=DECLARATION_FLOW, actor=actor, scope_clause=scope,
                                                    status_labels=DeclarationStatus)
@@ -418,27 +436,32 @@ def submit_declaration(session: Session, declaration_id: int, *, actor, commitme
         if declaration.locked_type and declaration.type != declaration.locked_type:
             raise TypeLockedError("疗休养类型提交后不可修改", field="type")
         products = _validate(session, declaration, member, policy, days, now)
-        _check_ready(declaration, days)
-        lines = list(_plan_lines(declaration))
         # prices as of submission: what the base is told
         for day in declaration.days:
             for item in day.items:
                 item.price = products[item.product_id].price
         lines = list(_plan_lines(declaration))
         warnings = _summary(declaration, lines, policy)
-        declaration.locked_type = declaration.type
-        declaration.version += 1
-        declaration.first_submitted_at = declaration.first_submitted_at or now
-        declaration.last_submitted_at = now
-        declaration.commitment_accepted_at = now
-        _notify(session, declaration, member, "recup_submitted", type=declaration.type_label,
-                total=f"{declaration.planned_total:.2f}")
-        _take_reservations(session, declaration, member, [], lines, products)
+        _submit(session, declaration, member, days, lines, products, now)
         session.commit()
         return SaveResult(declaration, warnings)
     except DomainError:
         session.rollback()
         raise
+
+
+def _submit(session, declaration: Declaration, member: Member, days: list[PlanDay], lines: list, products,
+            now: datetime) -> None:
+    """The rest of 计划上报 once the transition is taken: complete plan, type locked, bookings taken."""
+    _check_ready(declaration, days)
+    declaration.locked_type = declaration.type
+    declaration.version += 1
+    declaration.first_submitted_at = declaration.first_submitted_at or now
+    declaration.last_submitted_at = now
+    declaration.commitment_accepted_at = now
+    _notify(session, declaration, member, "recup_submitted", type=declaration.type_label,
+            total=f"{declaration.planned_total:.2f}")
+    _take_reservations(session, declaration, member, [], lines, products)
 
 
 def cancel_declaration(session: Session, declaration_id: int, *, actor, scope=None,

@@ -86,18 +86,27 @@ def county_of(session: Session, org_id: int | None) -> Org | None:
     return session.scalar(select(Org).where(Org.id.in_(ids or [org.id]), Org.level == OrgLevel.COUNTY))
 
 
-def types_for(session: Session, policy: RecuperationPolicy, member: Member, county: Org | None = None) -> list[str]:
-    """Types this member may choose this year: the policy's, 市内-区县 only where the member's county
-    offers it, 一线 only for members on a federation's roster (A-19)."""
-    allowed = list(policy.allowed_types)
-    if RecupType.CITY_COUNTY in allowed:
+def allows_type(session: Session, policy: RecuperationPolicy, member: Member, dtype: str,
+                county: Org | None = None) -> bool:
+    """Whether this member may choose ``dtype`` this year, with only the lookups that type needs:
+    the policy's types; 市内-区县 only where the member's county offers it; 一线 only for members on
+    a federation's roster (A-19)."""
+    if dtype not in policy.allowed_types:
+        return False
+    if dtype == RecupType.CITY_COUNTY:
         county = county if county is not None else county_of(session, member.org_id)
-        if county is None or county.id not in {c.id for c in policy.counties}:
-            allowed.remove(RecupType.CITY_COUNTY)
-    if RecupType.FRONTLINE in allowed and session.scalar(select(FrontlineRoster.id).where(
-            FrontlineRoster.year == policy.year, FrontlineRoster.member_id == member.id)) is None:
-        allowed.remove(RecupType.FRONTLINE)
-    return allowed
+        return county is not None and county.id in {c.id for c in policy.counties}
+    if dtype == RecupType.FRONTLINE:
+        return session.scalar(select(FrontlineRoster.id).where(
+            FrontlineRoster.year == policy.year, FrontlineRoster.member_id == member.id)) is not None
+    return True
+
+
+def types_for(session: Session, policy: RecuperationPolicy, member: Member, county: Org | None = None) -> list[str]:
+    """Types this member may choose this year (``allows_type`` of each of the policy's)."""
+    if RecupType.CITY_COUNTY in policy.allowed_types and county is None:
+        county = county_of(session, member.org_id)
+    return [t for t in policy.allowed_types if allows_type(session, policy, member, t, county)]
 
 
 def yuan(amount) -> str:

@@ -44,6 +44,9 @@ def apply_deltas(session: Session, deltas: dict[tuple[int, date], int], products
         SoldOutError: a positive change would exceed the day's capacity (the caller rolls back).
     """
     changes = {key: q for key, q in deltas.items() if q}
+    if changes and all(q > 0 for q in changes.values()):
+        _take(session, changes, products)
+        return
     ensure_counters(session, [k for k, q in changes.items() if q > 0], products)
     for (pid, day), q in sorted(changes.items()):
         stmt = update(ProductDay).where(ProductDay.product_id == pid, ProductDay.day == day)
@@ -54,11 +57,41 @@ def apply_deltas(session: Session, deltas: dict[tuple[int, date], int], products
         done = session.execute(stmt.values(reserved=ProductDay.reserved + q).execution_options(
             synchronize_session=False)).rowcount
         if done != 1 and q > 0:
-            left = session.scalar(select(ProductDay.capacity - ProductDay.reserved)
-                                  .where(ProductDay.product_id == pid, ProductDay.day == day))
-            name = products[pid].name
-            raise SoldOutError(f"「{name}」{day.isoformat()} 剩余数量不足（剩余 {max(left or 0, 0)}，需要 {q}）",
-                               field="days")
+            _sold_out(session, pid, day, q, products)
+
+
+def _take(session: Session, changes: dict[tuple[int, date], int], products: dict[int, Product]) -> None:
+    """Bookings only (a first submit): every counter in one statement, created or raised.
+
+    ``INSERT … ON CONFLICT DO UPDATE … WHERE reserved + q <= capacity RETURNING``: a new counter is
+    inserted holding ``q``; an existing one is raised only while the condition holds, which
+    PostgreSQL evaluates on the row's latest version once it holds its lock. The rows go in (product,
+    day) order, so concurrent declarers lock them in one order. A key missing from what comes back
+    was refused."""
+    keys = sorted(changes)
+    for pid, day in keys:
+        if changes[(pid, day)] > products[pid].daily_capacity:
+            _sold_out(session, pid, day, changes[(pid, day)], products)
+    rows = [{"product_id": pid, "day": day, "base_id": products[pid].base_id, "org_id": products[pid].org_id,
+             "capacity": products[pid].daily_capacity, "reserved": changes[(pid, day)]} for pid, day in keys]
+    stmt = _insert_ignore(session).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["product_id", "day"], set_={"reserved": ProductDay.reserved + stmt.excluded.reserved},
+        where=ProductDay.reserved + stmt.excluded.reserved <= ProductDay.capacity,
+    ).returning(ProductDay.product_id, ProductDay.day)
+    taken = set(session.execute(stmt).tuples())
+    for pid, day in keys:
+        if (pid, day) not in taken:
+            _sold_out(session, pid, day, changes[(pid, day)], products)
+
+
+def _sold_out(session: Session, pid: int, day: date, q: int, products: dict[int, Product]):
+    left = session.scalar(select(ProductDay.capacity - ProductDay.reserved)
+                          .where(ProductDay.product_id == pid, ProductDay.day == day))
+    if left is None:
+        left = products[pid].daily_capacity
+    raise SoldOutError(f"「{products[pid].name}」{day.isoformat()} 剩余数量不足（剩余 {max(left, 0)}，需要 {q}）",
+                       field="days")
 
 
 def remaining(session: Session, product: Product, day: date) -> int:
