@@ -118,3 +118,42 @@ def test_role_without_the_grant_is_403(app, ctx):
     admin = ctx.scalar(select(AppUser).where(AppUser.username == "city_admin"))
     response = client.get("/api/v1/recuperation/policy", headers=token(client, admin))
     assert response.status_code == 403 and response.json["code"]
+
+
+def test_save_and_submit_in_one_request_books_at_once(api, ctx, seed_products):
+    """PUT /declaration with submit: true — saved, submitted and booked in one transaction; without
+    the commitment nothing is saved; a sold-out day refuses the whole plan and books nothing."""
+    from sqlalchemy import select
+
+    from models.recuperation import Declaration, ProductDay, Reservation
+
+    p = seed_products
+    member, client, auth = api()
+    body = {"type": "city_all", "days": [day("2025-05-01", p["meal"]), day("2025-05-03", p["lodging"])],
+            "submit": True}
+    refused = client.put("/api/v1/recuperation/declaration", json=body, headers=auth)
+    assert refused.status_code == 400 and refused.json["message"] == "请阅读并同意承诺书后再上报"
+    assert ctx.scalar(select(Declaration).where(Declaration.member_id == member.id)) is None
+
+    done = client.put("/api/v1/recuperation/declaration", json={**body, "commitment": True}, headers=auth)
+    assert done.status_code == 200, done.json
+    assert done.json["result"]["status_label"] == "已上报" and done.json["result"]["type_locked"]
+    assert [d["date"] for d in done.json["result"]["days"]] == ["2025-05-01", "2025-05-03"]
+    ctx.expire_all()
+    booked = ctx.scalars(select(Reservation).join(Declaration).where(Declaration.member_id == member.id)).all()
+    assert sorted((r.day.isoformat(), r.product_id) for r in booked) == [
+        ("2025-05-01", p["meal"].id), ("2025-05-03", p["lodging"].id)]
+
+    # the last 10 rooms of 3 May go to someone else; the next plan asking for one is refused whole
+    ctx.execute(ProductDay.__table__.update().where(ProductDay.product_id == p["lodging"].id)
+                .values(reserved=ProductDay.capacity))
+    ctx.commit()
+    other, other_client, other_auth = api()
+    late = other_client.put("/api/v1/recuperation/declaration", headers=other_auth, json={
+        **body, "commitment": True})
+    assert late.status_code == 409 and late.json["code"] == "sold_out"
+    assert "剩余数量不足（剩余 0，需要 1）" in late.json["message"]
+    ctx.expire_all()
+    assert ctx.scalar(select(Declaration).where(Declaration.member_id == other.id)) is None
+    meal_day = ctx.scalar(select(ProductDay).where(ProductDay.product_id == p["meal"].id))
+    assert meal_day.reserved == 1  # only the first member's: the refused plan's meal was rolled back
