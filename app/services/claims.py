@@ -154,7 +154,7 @@ def joinable_activities(session: Session, member_id: int, *, now: datetime | Non
 
 # The hot path in plain SQL, parsed once: building and cache-keying the equivalent Core
 # constructs cost more CPU than the database spends on the statements.
-_FACTS = text("""
+_FACTS_SQL = """
     SELECT a.status, a.run_status, a.start_at, a.end_at, a.claim_limit, a.claims_per_day, a.scope,
            a.eligibility, a.org_id, ao.path, m.org_id AS member_org_id, mo.path AS member_path,
            m.cert_status, m.status AS member_status, m.birth_date,
@@ -163,10 +163,12 @@ _FACTS = text("""
                                              AND v.claim_slot LIKE :today) AS taken_today
     FROM activity a JOIN org ao ON ao.id = a.org_id, member m JOIN org mo ON mo.id = m.org_id
     WHERE a.id = :activity_id AND m.id = :member_id
-""").columns(status=String, run_status=String, start_at=UTCDateTime, end_at=UTCDateTime, claim_limit=String,
+"""
+_FACT_COLUMNS = dict(status=String, run_status=String, start_at=UTCDateTime, end_at=UTCDateTime, claim_limit=String,
              claims_per_day=Integer, scope=String, eligibility=String, org_id=Integer, path=String,
              member_org_id=Integer, member_path=String, cert_status=String, member_status=String,
              birth_date=Date, taken=Integer, taken_today=Integer)
+_FACTS = text(_FACTS_SQL).columns(**_FACT_COLUMNS)
 
 _CLAIM = """
     UPDATE voucher SET status = '{claimed}', member_id = :member_id, claim_slot = :slot, claimed_at = :now
@@ -185,20 +187,38 @@ _CLAIM_BY_DIALECT = {
     for dialect, lock in (("postgresql", "FOR UPDATE SKIP LOCKED"), ("sqlite", ""))
 }
 
+# PostgreSQL: the facts and the claim in one round trip. The UPDATE runs only where the activity is
+# open and the limit leaves room (the slot follows from the same counts); every rule is then decided
+# in Python from the facts it returns — as on SQLite — and a refused claim is rolled back.
+_FACTS_AND_CLAIM = text(f"""
+    WITH f AS ({_FACTS_SQL}),
+    c AS (
+        UPDATE voucher SET status = '{VoucherStatus.CLAIMED.value}', member_id = :member_id, claimed_at = :now,
+               claim_slot = CASE WHEN f.claim_limit = '{ClaimLimit.ONCE.value}' THEN 'once'
+                                 ELSE :day || '#' || (f.taken_today + 1) END
+        FROM f
+        WHERE voucher.id = (SELECT id FROM voucher WHERE activity_id = :activity_id
+                            AND status = '{VoucherStatus.UNCLAIMED.value}' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+          AND voucher.status = '{VoucherStatus.UNCLAIMED.value}'
+          AND f.status = '{ActivityStatus.APPROVED.value}' AND f.run_status = '{ActivityRunStatus.OPEN.value}'
+          AND CASE WHEN f.claim_limit = '{ClaimLimit.ONCE.value}' THEN f.taken = 0
+                   ELSE f.taken_today < f.claims_per_day END
+        RETURNING voucher.id, voucher.code, voucher.coupon_id, voucher.expires_at, voucher.face_value,
+                  (SELECT title FROM coupon WHERE coupon.id = voucher.coupon_id) AS title
+    )
+    SELECT f.*, c.id AS voucher_id, c.code, c.coupon_id, c.expires_at, c.face_value, c.title
+    FROM f LEFT JOIN c ON true
+""").bindparams(bindparam("now", type_=UTCDateTime())).columns(
+    **_FACT_COLUMNS, voucher_id=Integer, code=String, coupon_id=Integer, expires_at=UTCDateTime,
+    face_value=Numeric(12, 2), title=String)
 
-def claim_voucher(session: Session, activity_id: int, member_id: int, *,
-                  now: datetime | None = None, birthday_rule: str = "claim_month") -> ClaimedVoucher:
-    """A certified, active member claims one voucher of an open activity, within its claim limit.
+
+def _check_claim(facts, day: str, now: datetime, birthday_rule: str) -> str:
+    """Every rule of a claim from its facts; returns the claim slot (``once`` or ``<day>#<n>``).
 
     Raises:
-        NotFoundError: no such activity or not visible to the member.
-        DomainError: ``claim_refusal`` (not_certified, not_active, not_eligible, not_started,
-        activity_closed); not open; limit reached; or none left.
+        NotFoundError, DomainError: as ``claim_voucher``.
     """
-    now = now or utcnow()
-    day = local_today(now).isoformat()
-    facts = session.execute(_FACTS, {"activity_id": activity_id, "member_id": member_id,
-                                     "today": f"{day}#%"}).first()
     if facts is None or not in_scope(facts.scope, facts.org_id, facts.path, facts.member_org_id, facts.member_path):
         raise NotFoundError("活动不存在")
     if facts.status != ActivityStatus.APPROVED or facts.run_status != ActivityRunStatus.OPEN:
@@ -211,20 +231,50 @@ def claim_voucher(session: Session, activity_id: int, member_id: int, *,
     if facts.claim_limit == ClaimLimit.ONCE:
         if facts.taken:
             raise DomainError("您已领取过本活动的券", code="limit_reached")
-        slot = "once"
-    else:
-        if facts.taken_today >= facts.claims_per_day:
-            raise DomainError(f"今天已领取 {facts.taken_today} 张，已达每日上限", code="limit_reached")
-        slot = f"{day}#{facts.taken_today + 1}"
-    try:
-        row = session.execute(_CLAIM_BY_DIALECT[session.get_bind().dialect.name], {
-            "member_id": member_id, "slot": slot, "now": now, "activity_id": activity_id}).first()
+        return "once"
+    if facts.taken_today >= facts.claims_per_day:
+        raise DomainError(f"今天已领取 {facts.taken_today} 张，已达每日上限", code="limit_reached")
+    return f"{day}#{facts.taken_today + 1}"
+
+
+def claim_voucher(session: Session, activity_id: int, member_id: int, *,
+                  now: datetime | None = None, birthday_rule: str = "claim_month") -> ClaimedVoucher:
+    """A certified, active member claims one voucher of an open activity, within its claim limit.
+
+    Raises:
+        NotFoundError: no such activity or not visible to the member.
+        DomainError: ``claim_refusal`` (not_certified, not_active, not_eligible, not_started,
+        activity_closed); not open; limit reached; or none left.
+    """
+    now = now or utcnow()
+    day = local_today(now).isoformat()
+    params = {"activity_id": activity_id, "member_id": member_id, "today": f"{day}#%", "now": now}
+    if session.get_bind().dialect.name == "postgresql":
+        try:
+            facts = session.execute(_FACTS_AND_CLAIM, {**params, "day": day}).first()
+            slot = _check_claim(facts, day, now, birthday_rule)
+        except IntegrityError:  # the same member won the same slot in a parallel request
+            session.rollback()
+            raise DomainError("已达领取上限", code="limit_reached") from None
+        except DomainError:
+            session.rollback()  # a claim the rules refuse is undone
+            raise
         session.commit()
-    except IntegrityError:  # the same member won the same slot in a parallel request
-        session.rollback()
-        raise DomainError("已达领取上限", code="limit_reached") from None
+        row = facts if facts.voucher_id is not None else None
+        voucher_id = row.voucher_id if row is not None else None
+    else:
+        facts = session.execute(_FACTS, params).first()
+        slot = _check_claim(facts, day, now, birthday_rule)
+        try:
+            row = session.execute(_CLAIM_BY_DIALECT[session.get_bind().dialect.name], {
+                "member_id": member_id, "slot": slot, "now": now, "activity_id": activity_id}).first()
+            session.commit()
+        except IntegrityError:  # the same member won the same slot in a parallel request
+            session.rollback()
+            raise DomainError("已达领取上限", code="limit_reached") from None
+        voucher_id = row.id if row is not None else None
     if row is None:
         raise DomainError("券已领完", code="sold_out")
-    return ClaimedVoucher(id=row.id, code=row.code, activity_id=activity_id, coupon_id=row.coupon_id,
+    return ClaimedVoucher(id=voucher_id, code=row.code, activity_id=activity_id, coupon_id=row.coupon_id,
                           member_id=member_id, claim_slot=slot, claimed_at=now, expires_at=row.expires_at,
                           coupon_title=row.title, face_value=money(row.face_value))
