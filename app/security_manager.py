@@ -13,7 +13,7 @@ from flask import current_app, flash, g, has_request_context, jsonify, redirect,
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from flask_login import current_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 import app.services.duties  # noqa: F401  (installs the account flush guard)
@@ -129,9 +129,20 @@ class UnionSecurityManager(SecurityManager):
         public = select(self.role_model.id).where(self.role_model.name == self.auth_role_public).scalar_subquery()
         return (permission_name, view_name) in self._cached_grants("public", assoc_permissionview_role.c.role_id == public)
 
+    _user_by_id = None
+
     def get_user_by_id(self, pk):
-        """The user with its roles in one query (every JWT request and session load asks)."""
-        return self.session.get(self.user_model, int(pk), options=[joinedload(self.user_model.roles)])
+        """The user with its roles in one query (every JWT request and session load asks): the
+        statement is built once — building and cache-keying it per request cost more CPU than the
+        database spends on it."""
+        pk = int(pk)
+        known = self.session.identity_map.get(self.session.identity_key(self.user_model, pk))
+        if known is not None:
+            return known
+        if self._user_by_id is None:
+            type(self)._user_by_id = (select(self.user_model).options(joinedload(self.user_model.roles))
+                                      .where(self.user_model.id == bindparam("pk")))
+        return self.session.execute(self._user_by_id, {"pk": pk}).unique().scalar_one_or_none()
 
     def get_user_roles(self, user):
         """Roles come from permissions.yaml assignments only: FAB's user groups are not used."""

@@ -4,8 +4,9 @@ measured against the floor in the same run.
 python bench/claims.py [ATTEMPTS]   (default 4000; DATABASE_URL defaults to the local test database;
 BENCH_WORKERS sets the gunicorn workers, default 4; BENCH_GUNICORN_ARGS adds gunicorn options;
 gunicorn runs with the production gunicorn.conf.py on a free port). The clients log in first; the
-clock starts when all have. claims_per_s counts the issuing phase: issued / time until the last
+clock starts when all have. claims_per_s counts the issuing phases: issued / time until the last
 voucher went out (the remaining attempts then get 409 sold_out). p50/p99 are over every claim.
+Claims and floor run in four alternating rounds of a quarter of the attempts each.
 
 The floor: the same 32 clients, under the same gunicorn, against a bare endpoint that runs only the
 claim's one UPDATE … RETURNING (bench/floor_app.py: no JWT, no permission check, no facts query) on a
@@ -37,7 +38,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench._data import fresh_database_url  # noqa: E402
 
-CLIENTS, QUANTITY, PASSWORD = 32, 3000, "Bench@2026pass"
+CLIENTS, QUANTITY, PASSWORD, ROUNDS = 32, 3000, "Bench@2026pass", 4
 
 
 def free_port() -> int:
@@ -112,15 +113,20 @@ def count_claimed(activity_id) -> int:
                                                                       Voucher.member_id.is_not(None)))
 
 
-def client(index, path, attempts, latencies, statuses, lock, ready, login=True):
+def token(index) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    body = json.dumps({"username": f"claimer{index}", "password": PASSWORD, "provider": "db", "refresh": False})
+    conn.request("POST", "/api/v1/security/login", body, {"Content-Type": "application/json"})
+    return json.loads(conn.getresponse().read())["access_token"]
+
+
+def client(index, path, attempts, latencies, statuses, lock, ready, bearer=None):
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
     headers = {"Content-Length": "0"}
-    if login:
-        body = json.dumps({"username": f"claimer{index}", "password": PASSWORD, "provider": "db", "refresh": False})
-        conn.request("POST", "/api/v1/security/login", body, {"Content-Type": "application/json"})
-        headers["Authorization"] = f"Bearer {json.loads(conn.getresponse().read())['access_token']}"
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
     mine, codes = [], []
-    ready.wait()  # logins (deliberately slow password hashing) are not part of the claims timing
+    ready.wait()
     for _ in range(attempts):
         start = time.perf_counter()
         conn.request("POST", path, headers=headers)
@@ -134,24 +140,21 @@ def client(index, path, attempts, latencies, statuses, lock, ready, login=True):
         statuses.extend(codes)
 
 
-def run_phase(paths, attempts_per_client, *, login):
-    """CLIENTS threads, one keep-alive connection each; returns (latencies ms, [(status, done)], start)."""
+def run_phase(paths, attempts_per_client, tokens=None):
+    """CLIENTS threads, one keep-alive connection each; returns (latencies ms, [(status, done)], issuing
+    seconds: from the start until the last voucher of the phase went out, 0 when none did)."""
     latencies, statuses, lock = [], [], threading.Lock()
     ready = threading.Barrier(CLIENTS + 1)
     threads = [threading.Thread(target=client, args=(i, paths[i], attempts_per_client, latencies, statuses, lock,
-                                                     ready, login)) for i in range(CLIENTS)]
+                                                     ready, tokens[i] if tokens else None)) for i in range(CLIENTS)]
     for t in threads:
         t.start()
     ready.wait()
     start = time.perf_counter()
     for t in threads:
         t.join()
-    return latencies, statuses, start
-
-
-def issuing_rate(statuses, start, issued) -> float:
-    """Vouchers per second until the last one went out (sold-out answers come after)."""
-    return issued / (max(done for code, done in statuses if code == 201) - start)
+    issued_at = [done for code, done in statuses if code == 201]
+    return latencies, statuses, (max(issued_at) - start) if issued_at else 0.0
 
 
 def main(attempts: int = 4000) -> None:
@@ -171,10 +174,21 @@ def main(attempts: int = 4000) -> None:
             except OSError:
                 time.sleep(0.2)
         time.sleep(2)
-        claim_path = f"/api/v1/member-vouchers/activities/{activity_id}/claim"
-        latencies, statuses, start = run_phase([claim_path] * CLIENTS, per_client, login=True)
+        # logins (deliberately slow password hashing) are not part of the timing
+        tokens = [token(i) for i in range(CLIENTS)]
+        claim_paths = [f"/api/v1/member-vouchers/activities/{activity_id}/claim"] * CLIENTS
         floor_paths = [f"/bench/floor/{floor_activity_id}/{member_ids[i]}" for i in range(CLIENTS)]
-        _floor_latencies, floor_statuses, floor_start = run_phase(floor_paths, per_client, login=False)
+        # both sides in alternating rounds, so that a load change on the machine hits both alike
+        latencies, statuses, floor_statuses, seconds, floor_seconds = [], [], [], 0.0, 0.0
+        for n in range(ROUNDS):
+            share = per_client // ROUNDS + (per_client % ROUNDS if n == ROUNDS - 1 else 0)
+            lat, st, sec = run_phase(claim_paths, share, tokens)
+            latencies += lat
+            statuses += st
+            seconds += sec
+            _lat, st, sec = run_phase(floor_paths, share)
+            floor_statuses += st
+            floor_seconds += sec
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -184,8 +198,8 @@ def main(attempts: int = 4000) -> None:
         codes = [code for code, _done in answers]
         assert codes.count(201) == got, (phase, codes.count(201), got)
         assert all(c in (201, 409) for c in codes), (phase, sorted(set(codes)))
-    claims_per_s = issuing_rate(statuses, start, issued)
-    floor_per_s = issuing_rate(floor_statuses, floor_start, floor_issued)
+    claims_per_s = issued / seconds
+    floor_per_s = floor_issued / floor_seconds
     latencies.sort()
     print(f"clients={CLIENTS} attempts={total} issued={issued} quantity={QUANTITY} "
           f"claims_per_s={claims_per_s:.0f} p50_ms={statistics.median(latencies):.1f} "
