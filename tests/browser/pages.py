@@ -11,6 +11,8 @@ ENGLISH_OR_RAW = re.compile(r"\b(None|True|False|No row selected|Forbidden|Not F
 
 
 def login(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    if page.url.startswith("http"):
+        page.wait_for_load_state("networkidle")  # no late response re-setting the old session cookie
     page.context.clear_cookies()  # a fresh session: no logout page and its requests racing the login
     page.goto(f"{base_url}/login/")
     page.fill("input[name=username]", username)
