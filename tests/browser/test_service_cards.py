@@ -153,12 +153,14 @@ def test_the_card_follows_a_transfer_and_ends_when_the_member_leaves(live_server
     submit(page, "#transfer-form button[type=submit]")
     assert any(f"转入 {target.name}" in f for f in flashes(page, "success"))
     assert_clean(page)
+    page.wait_for_load_state("networkidle")
 
     # 2. the old union's clerk: the card is gone
     login(page, live_server, "base_admin")
     assert page.goto(f"{live_server}/servicecards/show/{card.id}").status == 404
     page.goto(f"{live_server}/servicecards/list/")
     assert member.member_no not in page.inner_text("body")
+    page.wait_for_load_state("networkidle")  # no late response re-setting the old session cookie
 
     # 3. the new union's clerk: same card, same number and face
     login(page, live_server, new_clerk.username)

@@ -61,7 +61,7 @@ def test_leaving_through_the_member_form_cancels_the_card_in_the_same_save(clien
         "cancel", "normal", "cancelled", "base_admin", "会员离会，会员服务卡自动注销")
     assert last.at is not None
     assert ctx.scalar(select(AuditLog.id).where(AuditLog.target_type == "service_card",
-                                                AuditLog.target_id == card.id,
+                                                AuditLog.target_id == str(card.id),
                                                 AuditLog.summary.like("注销%")))
     # coverage ended today: nothing of the member stays 有效
     assert ctx.scalar(select(CoverageRegistration.id).where(CoverageRegistration.member_id == member.id,
@@ -233,3 +233,29 @@ def test_transfer_to_another_county_changes_the_card_only_on_reissue(ctx, card, 
     ctx.rollback()
     new_card = cards.reissue_card(ctx, card.id, actor=city, reason="换卡")
     assert new_card.member_no == number and new_card.district_name == ctx.get(Org, target.parent_id).name != face
+
+
+def test_a_member_leaving_while_his_batch_is_at_the_county_gets_no_coverage_and_a_cancelled_card(
+        ctx, submitted, county_admin, tmp_path):
+    from app.services.service_cards import batches
+    from models.service_cards import BatchStatus, CardApplication
+
+    from .conftest import bank_rows, upload
+
+    lines = ctx.scalars(select(CardApplication).where(CardApplication.batch_id == submitted.id)
+                        .order_by(CardApplication.id)).all()
+    leaver = ctx.get(Member, lines[0].member_id)
+    leaver.status = MembershipStatus.LEFT  # 离会 after the base union submitted the batch
+    ctx.commit()
+    batches.receive_batch(ctx, submitted.id, actor=county_admin, counted=3)
+    registered = set(ctx.scalars(select(CoverageRegistration.member_id).where(
+        CoverageRegistration.batch_id == submitted.id)))
+    assert registered == {line.member_id for line in lines[1:]}
+    batches.hand_over_to_bank(ctx, submitted.id, actor=county_admin)
+    card = ctx.scalars(select(ServiceCard).where(ServiceCard.member_id == leaver.id)).one()
+    assert card.status == CardStatus.CANCELLED and _trail(ctx, card.id)[-1].reason == "会员离会，会员服务卡自动注销"
+    job = upload(ctx, submitted, bank_rows(ctx, submitted), county_admin, tmp_path, kind="card_bank_result",
+                 name="bank.xlsx")
+    assert (job.ok_rows, job.error_rows) == (2, 1)
+    ctx.expire_all()
+    assert ctx.get(type(submitted), submitted.id).status == BatchStatus.ISSUED
