@@ -223,7 +223,7 @@ def transfer_member(session: Session, member_id: int, to_org_id: int, *, actor, 
     member.org_id, member.unit_id = target.id, to_unit_id
     from app.services.service_cards.cards import follow_transfer
 
-    moved = follow_transfer(session, member.id, target.id)  # the card follows, number unchanged
+    moved = follow_transfer(session, member.id, target, actor=actor, reason=reason)  # the card follows, number unchanged
     audit.record(session, AuditEvent.ACTION, actor=actor, target_type="member", target_id=member.id,
                  summary=f"转会至 {target.name}" + ("（会员服务卡随转）" if moved else ""),
                  detail={"reason": reason, "to_org_id": target.id, "cards_moved": moved})

@@ -170,6 +170,7 @@ def test_the_card_follows_a_transfer_and_ends_when_the_member_leaves(live_server
     assert page.inner_text("#card-status") == "正常"
     assert page.inner_text("#face-member-no") == member.member_no
     assert page.inner_text("#face-district") == "黄浦区总工会"
+    assert f"转入{target.name}：工作调动" in page.inner_text("body")  # the trail says why it came
     shot(page, "card-transferred")
     assert_clean(page)
 

@@ -164,13 +164,21 @@ def end_membership(session: Session, member_ids: list[int], *, status: str, acto
     return len(card_ids)
 
 
-def follow_transfer(session: Session, member_id: int, to_org_id: int) -> int:
+def follow_transfer(session: Session, member_id: int, to_org: Org, *, actor, reason: str) -> int:
     """转会 (A-12): the member's active card follows him to the new base union (its lists, statistics,
-    registration and claims), same number and face (the face changes only on reissue). No commit."""
+    registration and claims), same number and face (the face changes only on reissue); its trail says
+    so (status unchanged). No commit."""
+    from app.services import audit
+
     cards_ = session.scalars(select(ServiceCard).where(ServiceCard.member_id == member_id,
                                                        ServiceCard.status.in_(ACTIVE_CARD))).all()
     for card in cards_:
-        card.org_id = to_org_id
+        card.org_id = to_org.id
+        session.add(ReviewTrail(entity=ServiceCard.__tablename__, entity_id=card.id, action="transfer",
+                                action_label="随会员转会", from_status=card.status, to_status=card.status,
+                                actor_id=getattr(actor, "id", None),
+                                actor_name=getattr(actor, "username", None) or audit.SYSTEM,
+                                reason=f"转入{to_org.name}：{reason}"[:255]))
     return len(cards_)
 
 
