@@ -58,6 +58,9 @@ CARD_FLOW: dict[tuple[str, str], Transition] = {
     (CardStatus.NORMAL, "reissue"): Transition(CardStatus.CANCELLED, "reissue", "换卡", needs_reason=True),
     (CardStatus.NORMAL, "cancel"): Transition(CardStatus.CANCELLED, "cancel", "注销", needs_reason=True),
     (CardStatus.LOST, "cancel"): Transition(CardStatus.CANCELLED, "cancel", "注销", needs_reason=True),
+    # the membership ended before the card was distributed: it is never handed out
+    (CardStatus.OPENING, "cancel"): Transition(CardStatus.CANCELLED, "cancel", "注销", needs_reason=True),
+    (CardStatus.MADE, "cancel"): Transition(CardStatus.CANCELLED, "cancel", "注销", needs_reason=True),
 }
 ACTIVE_CARD = (CardStatus.OPENING, CardStatus.MADE, CardStatus.NORMAL, CardStatus.LOST)
 
@@ -176,7 +179,7 @@ class ServiceCard(Model):
 
 class CoverageStatus(LabeledEnum):
     ACTIVE = "active", "有效"          # the period covers the member
-    TERMINATED = "terminated", "终止"  # ended early (membership ended)
+    TERMINATED = "terminated", "终止"  # ended early (membership ended): covers the days before terminated_on
 
 
 class CoverageRegistration(Model):
@@ -194,6 +197,7 @@ class CoverageRegistration(Model):
     period_end = Column(Date, nullable=False)
     fee = Column(Numeric(8, 2), nullable=False)   # borne by the unions, never the member
     status = Column(String(16), nullable=False, default=CoverageStatus.ACTIVE)
+    terminated_on = Column(Date)  # Beijing date the membership ended: the last covered day is the day before
     created_at = Column(UTCDateTime, default=utcnow)
 
     __table_args__ = (

@@ -31,7 +31,7 @@ DETAIL_LABELS = {
     "reason": "原因", "action": "操作", "field": "字段", "filters": "筛选条件", "rows": "行数",
     "to_org_id": "转入工会ID", "from_org_id": "原工会ID", "id": "ID", "created_at": "创建时间",
     "updated_at": "更新时间", "status_at": "进入当前状态时间", "done_at": "办结时间", "open_owner": "未办结申请人",
-    "insured_person": "参保人", "insured_person_id": "参保人",
+    "insured_person": "参保人", "insured_person_id": "参保人", "cards_moved": "随转会员服务卡",
 }
 SEP = "\x1f"  # joins event, target type, summary and detail into one exported expression
 _ISO_AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}$")

@@ -172,6 +172,8 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
 
     # --- a saved member is shown (a refused save stays on its form: ScopedModelView) ----------
     def post_edit_redirect(self):
+        if g.pop("cards_cancelled", 0):
+            flash("会籍已结束，该会员的会员服务卡已自动注销", "info")
         return redirect(url_for(".show", pk=request.view_args["pk"]))
 
     def post_add_redirect(self):
@@ -186,6 +188,8 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
         return jsonify(_unit_lookup().search(request.args))
 
     def prepare(self, item, is_created):
+        # read before any query autoflushes the populated row (which clears the history)
+        history = None if is_created else inspect(item).attrs.status.history
         if item.org is not None:
             item.org_id = item.org.id
         if item.unit is not None:
@@ -194,6 +198,10 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
             svc.validate_member(db.session, item)
         except MemberInvalidError as err:
             raise DomainError(err.message) from None
+        if history is not None and history.deleted and history.added:
+            # 离会 / 转出 cancel the service card in the edit's own transaction (FAB commits it)
+            g.cards_cancelled = svc.membership_changed(
+                db.session, {item.id: (history.deleted[0], history.added[0])}, actor=current_user())
 
     def check_delete(self, item):
         svc.check_member_deletable(db.session, item)

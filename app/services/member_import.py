@@ -12,7 +12,7 @@ from app.security import org_ids_in_scope
 from app.services import imports
 from app.services.audit import entry_values
 from app.services.errors import DomainError
-from app.services.members import reserve_member_numbers
+from app.services.members import membership_changed, reserve_member_numbers
 from app.validators import ValidationError, parse_resident_id, validate_chinese_name, validate_mobile
 from app.xlsx.cells import CellError, date_value, id_text, text
 from app.xlsx.writer import Column, SheetSpec
@@ -190,7 +190,7 @@ def write_batch(session, rows: list, ctx: MemberImportContext, actor) -> tuple[i
     existing = {r.id_number: r for r in session.execute(
         select(table.c.id, table.c.id_number, table.c.org_id, *[table.c[k] for k in _COMPARED])
         .where(in_many(session, table.c.id_number, numbers)))}
-    inserts, updates, audits, errors = [], [], [], []
+    inserts, updates, audits, errors, status_changes = [], [], [], [], {}
     now = utcnow()
     for row_no, record in rows:
         old = existing.get(record["id_number"])
@@ -204,6 +204,8 @@ def write_batch(session, rows: list, ctx: MemberImportContext, actor) -> tuple[i
             continue
         changes = {k: [_masked(k, getattr(old, k)), _masked(k, record[k])] for k in _COMPARED
                    if getattr(old, k) != record[k]}
+        if "status" in changes:
+            status_changes[old.id] = (old.status, record["status"])
         if changes:
             updates.append({"b_id": old.id, **{k: record[k] for k in _COMPARED}, "updated_at": now})
             audits.append(entry_values(AuditEvent.UPDATE, actor=actor, target_type="member", target_id=old.id,
@@ -221,6 +223,8 @@ def write_batch(session, rows: list, ctx: MemberImportContext, actor) -> tuple[i
                         .values({k: bindparam(k) for k in (*_COMPARED, "updated_at")}), updates)
     if audits:
         session.execute(insert(AuditLog), audits)
+    if status_changes:  # 离会 / 转出 end the service cards in the same transaction
+        membership_changed(session, status_changes, actor=actor)
     return len(inserts), len(updates), errors
 
 

@@ -124,15 +124,38 @@ def create_member(session: Session, *, actor=None, commit: bool = True, **fields
     return member
 
 
+ENDED = (MembershipStatus.LEFT, MembershipStatus.TRANSFERRED_OUT)  # 离会 / 转出 (out of the city)
+
+
+def membership_changed(session: Session, changes: dict[int, tuple[str | None, str]], *, actor) -> int:
+    """Consequences of 会籍状态 changes ``{member id: (old, new)}`` made by the caller (no commit, so
+    they land in the caller's transaction): a membership that becomes 离会 or 转出 ends the member's
+    service card and coverage (``service_cards.cards.end_membership``). Returns the cards cancelled.
+    """
+    from app.services.service_cards.cards import end_membership
+
+    cancelled = 0
+    for status in ENDED:
+        ids = [m for m, (old, new) in changes.items() if new == status and old not in ENDED]
+        if ids:
+            cancelled += end_membership(session, ids, status=status, actor=actor)
+    return cancelled
+
+
 def check_member_deletable(session: Session, member: Member) -> None:
     """Only a record entered by mistake may be deleted: never one with history.
 
     Raises:
-        DomainError: transfers or a certification exist (set 会籍状态 to 离会 instead).
+        DomainError: transfers, a certification or a service card exist (set 会籍状态 to 离会 instead).
     """
+    from models.service_cards import CardApplication, ServiceCard
+
     has_transfers = session.scalar(select(MemberTransfer.id).where(MemberTransfer.member_id == member.id).limit(1))
     if has_transfers or member.cert_status != CertStatus.UNVERIFIED:
         raise DomainError("该会员已有转会或认证记录，不能删除；如已离会，请将会籍状态改为「离会」")
+    if session.scalar(select(ServiceCard.id).where(ServiceCard.member_id == member.id).limit(1)) or session.scalar(
+            select(CardApplication.id).where(CardApplication.member_id == member.id).limit(1)):
+        raise DomainError("该会员已办理会员服务卡，不能删除；如已离会，请将会籍状态改为「离会」（服务卡随之注销）")
 
 
 def scoped_member(session: Session, member_id: int, user) -> Member:
@@ -170,7 +193,7 @@ def transfer_member(session: Session, member_id: int, to_org_id: int, *, actor, 
 
     Rules: both unions in the actor's scope; the target is a base union different
     from the current one; the unit (if any) belongs to the target; a reason is given;
-    only members 在会 can be transferred.
+    only members 在会 can be transferred; his active service card moves with him (A-12).
 
     Raises:
         NotFoundError, DomainError.
@@ -198,8 +221,12 @@ def transfer_member(session: Session, member_id: int, to_org_id: int, *, actor, 
                           actor_name=getattr(actor, "username", None) or audit.SYSTEM)
     session.add(move)
     member.org_id, member.unit_id = target.id, to_unit_id
+    from app.services.service_cards.cards import follow_transfer
+
+    moved = follow_transfer(session, member.id, target, actor=actor, reason=reason)  # A-12: the card follows, number unchanged
     audit.record(session, AuditEvent.ACTION, actor=actor, target_type="member", target_id=member.id,
-                 summary=f"转会至 {target.name}", detail={"reason": reason, "to_org_id": target.id})
+                 summary=f"转会至 {target.name}" + ("（会员服务卡随转）" if moved else ""),
+                 detail={"reason": reason, "to_org_id": target.id, "cards_moved": moved})
     session.commit()
     return move
 

@@ -906,6 +906,7 @@ def upgrade():
     sa.Column('period_end', sa.Date(), nullable=False),
     sa.Column('fee', sa.Numeric(precision=8, scale=2), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('terminated_on', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['card_batch.id'], ),
     sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),

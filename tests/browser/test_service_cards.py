@@ -9,13 +9,14 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from models.members import Member
+from models.security import AppUser
 from models.service_cards import CardApplication, CardBatch, ServiceCard
 from seed.loader import DEMO_PASSWORD
 from tests.browser.pages import assert_clean, flashes, login, submit
 from tests.factories import make_user, make_xlsx
 from tests.service_cards.conftest import APPLICATION_HEADER, BANK_HEADER, application_row, bank_rows
 
-SHOTS = "/tmp/h4-cards-{}.png"
+SHOTS = "/tmp/i12-cardlife-{}.png"
 
 
 def shot(page, name):
@@ -114,3 +115,74 @@ def test_a_batch_goes_from_the_clerk_to_the_bank_and_the_card_is_made(live_serve
     other = ctx.scalars(select(ServiceCard).where(ServiceCard.batch_id == batch_id,
                                                   ServiceCard.member_id != member.id)).first()
     assert page.request.get(f"{live_server}/api/v1/me/card/{other.id}", headers=headers).status == 404
+
+
+def _distributed_card(ctx, org):
+    """A member of ``org`` holding a 正常 card (made through the card services)."""
+    from app.services.service_cards import cards
+    from tests.factories import make_member
+
+    clerk = ctx.scalar(select(AppUser).where(AppUser.username == "base_admin"))
+    county = ctx.scalar(select(AppUser).where(AppUser.username == "county_admin"))
+    member = make_member(ctx, org, name="赵随转")
+    cards.create_cards(ctx, [(member, None)])
+    ctx.commit()
+    card = ctx.scalars(select(ServiceCard).where(ServiceCard.member_id == member.id)).one()
+    cards.enter_serial(ctx, card.id, actor=county, serial=f"77{member.id:010d}")
+    return member, cards.distribute_card(ctx, card.id, actor=clerk)
+
+
+def test_the_card_follows_a_transfer_and_ends_when_the_member_leaves(live_server, page, ctx):
+    """A-12 and 离会: the county admin transfers a card holder to a sibling union; the old union's clerk
+    no longer finds the card (404), the new union's clerk does, same number; he sets 离会 on the member
+    form and the card reads 已注销 with the reason in its trail."""
+    from models.organizations import Org, OrgLevel
+
+    old_clerk = ctx.scalar(select(AppUser).where(AppUser.username == "base_admin"))
+    old_org = ctx.get(Org, old_clerk.org_id)
+    target = ctx.scalars(select(Org).where(Org.parent_id == old_org.parent_id, Org.level == OrgLevel.BASE,
+                                           Org.id != old_org.id).order_by(Org.id)).first()
+    new_clerk = make_user(ctx, "基层工会管理员", target)
+    member, card = _distributed_card(ctx, old_org)
+
+    # 1. the county admin transfers him on the member page
+    login(page, live_server, "county_admin")
+    page.goto(f"{live_server}/memberview/show/{member.id}")
+    page.select_option("#transfer-form select[name=to_org_id]", label=target.name)
+    page.fill("#transfer-form input[name=reason]", "工作调动")
+    submit(page, "#transfer-form button[type=submit]")
+    assert any(f"转入 {target.name}" in f for f in flashes(page, "success"))
+    assert_clean(page)
+    page.wait_for_load_state("networkidle")
+
+    # 2. the old union's clerk: the card is gone
+    login(page, live_server, "base_admin")
+    assert page.goto(f"{live_server}/servicecards/show/{card.id}").status == 404
+    page.goto(f"{live_server}/servicecards/list/")
+    assert member.member_no not in page.inner_text("body")
+    page.wait_for_load_state("networkidle")  # no late response re-setting the old session cookie
+
+    # 3. the new union's clerk: same card, same number and face
+    login(page, live_server, new_clerk.username)
+    page.goto(f"{live_server}/servicecards/list/")
+    assert member.member_no in page.inner_text("body")
+    page.goto(f"{live_server}/servicecards/show/{card.id}")
+    assert page.inner_text("#card-status") == "正常"
+    assert page.inner_text("#face-member-no") == member.member_no
+    assert page.inner_text("#face-district") == "黄浦区总工会"
+    assert f"转入{target.name}：工作调动" in page.inner_text("body")  # the trail says why it came
+    shot(page, "card-transferred")
+    assert_clean(page)
+
+    # 4. he leaves the union: 离会 on the member form cancels the card in the same save
+    page.goto(f"{live_server}/memberview/edit/{member.id}")
+    page.select_option("select[name=status]", label="离会")
+    submit(page, "form button[type=submit]")
+    assert any("会员服务卡已自动注销" in f for f in flashes(page, "info"))
+    assert_clean(page)
+    shot(page, "member-left")
+    page.goto(f"{live_server}/servicecards/show/{card.id}")
+    assert page.inner_text("#card-status") == "已注销"
+    assert "会员离会，会员服务卡自动注销" in page.inner_text("body")
+    shot(page, "card-cancelled")
+    assert_clean(page)

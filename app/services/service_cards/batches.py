@@ -17,7 +17,7 @@ from app.services.exports import ExportField, write_export
 from app.validators import ValidationError, validate_uscc
 from models.base import DISPLAY_TZ, utcnow
 from models.imports import DataJob, JobStatus
-from models.members import Gender, IdType, Member
+from models.members import Gender, IdType, Member, MembershipStatus
 from models.organizations import Org, OrgLevel
 from models.service_cards import BATCH_FLOW, BatchStatus, CardApplication, CardBatch, CardStatus, ServiceCard
 
@@ -140,7 +140,7 @@ def submit_batch(session: Session, batch_id: int, *, actor, can=None) -> CardBat
 def receive_batch(session: Session, batch_id: int, *, actor, counted: int | None, remark: str | None = None,
                   can=None) -> CardBatch:
     """接收 (交接): the counted members must equal the batch's count; who and when are recorded; the
-    members are registered for the coverage period of the (last) submission date (A-13).
+    members still 在会 are registered for the coverage period of the (last) submission date (A-13).
 
     Raises:
         NotFoundError, InvalidTransitionError, SelfApprovalError, DomainError (counts differ).
@@ -156,7 +156,8 @@ def receive_batch(session: Session, batch_id: int, *, actor, counted: int | None
     batch.counted, batch.handover_remark = counted, (remark or "").strip()[:255] or None
     members = session.execute(select(CardApplication.member_id, Member.org_id)
                               .join(Member, Member.id == CardApplication.member_id)
-                              .where(CardApplication.batch_id == batch.id)).all()
+                              .where(CardApplication.batch_id == batch.id,
+                                     Member.status == MembershipStatus.ACTIVE)).all()  # left since: not covered
     register_members(session, [(m, o) for m, o in members], registered_on=beijing_date(batch.submitted_at),
                      batch_id=batch.id)
     session.commit()
@@ -174,13 +175,18 @@ def return_batch(session: Session, batch_id: int, *, actor, reason: str, can=Non
 
 
 def hand_over_to_bank(session: Session, batch_id: int, *, actor, can=None) -> CardBatch:
-    """移交银行: every line gets a card 开户中 (same member number); who and when are recorded."""
+    """移交银行: every line gets a card 开户中 (same member number); who and when are recorded. A member
+    whose membership ended since the submission gets his card 已注销 at once (the bank's line for him is
+    refused), so the batch still completes."""
     batch = scoped_batch(session, batch_id, actor)
     review_flow.apply_transition(session, CardBatch, batch.id, "hand_over", flow=BATCH_FLOW, actor=actor,
                                  status_labels=BatchStatus, scope_clause=batch_scope(actor), can=can)
     members = session.scalars(select(Member).join(CardApplication, CardApplication.member_id == Member.id)
                               .where(CardApplication.batch_id == batch.id)).all()
     cards.create_cards(session, [(m, batch.id) for m in members])
+    session.flush()
+    for status in cards.ENDED_MEMBERSHIP:  # left since the submission: the card is cancelled at once
+        cards.end_membership(session, [m.id for m in members if m.status == status], status=status, actor=actor)
     batch.bank_at, batch.bank_by_id = utcnow(), getattr(actor, "id", None)
     session.commit()
     return batch

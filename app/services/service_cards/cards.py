@@ -138,6 +138,50 @@ def cancel_card(session: Session, card_id: int, *, actor, reason: str, can=None)
     return card
 
 
+ENDED_MEMBERSHIP = (MembershipStatus.LEFT, MembershipStatus.TRANSFERRED_OUT)
+
+
+def end_membership(session: Session, member_ids: list[int], *, status: str, actor, on: date | None = None) -> int:
+    """The membership of ``member_ids`` ended (离会 / 转出) on ``on`` (Beijing, default today): each
+    active card is 注销 through CARD_FLOW (trail: who, when, reason; audit row) and the coverage
+    registrations end (:func:`coverage.terminate_coverage`). No commit: the caller's change of the
+    membership status and this land in one transaction. Returns the number of cards cancelled.
+    """
+    from .coverage import beijing_date, terminate_coverage
+
+    if not member_ids:
+        return 0
+    on = on or beijing_date()
+    reason = f"会员{MembershipStatus.label_of(status)}，会员服务卡自动注销"
+    card_ids = session.scalars(select(ServiceCard.id).where(ServiceCard.member_id.in_(member_ids),
+                                                            ServiceCard.status.in_(ACTIVE_CARD))
+                               .order_by(ServiceCard.id)).all()
+    for card_id in card_ids:  # the caller checked the member is in the actor's scope
+        review_flow.apply_transition(session, ServiceCard, card_id, "cancel", flow=CARD_FLOW, actor=actor,
+                                     reason=reason, status_labels=CardStatus,
+                                     scope_clause=ServiceCard.member_id.in_(member_ids))
+    terminate_coverage(session, list(member_ids), on=on)
+    return len(card_ids)
+
+
+def follow_transfer(session: Session, member_id: int, to_org: Org, *, actor, reason: str) -> int:
+    """转会 (A-12): the member's active card follows him to the new base union (its lists, statistics,
+    registration and claims), same number and face (the face changes only on reissue); its trail says
+    so (status unchanged). No commit."""
+    from app.services import audit
+
+    cards_ = session.scalars(select(ServiceCard).where(ServiceCard.member_id == member_id,
+                                                       ServiceCard.status.in_(ACTIVE_CARD))).all()
+    for card in cards_:
+        card.org_id = to_org.id
+        session.add(ReviewTrail(entity=ServiceCard.__tablename__, entity_id=card.id, action="transfer",
+                                action_label="随会员转会", from_status=card.status, to_status=card.status,
+                                actor_id=getattr(actor, "id", None),
+                                actor_name=getattr(actor, "username", None) or audit.SYSTEM,
+                                reason=f"转入{to_org.name}：{reason}"[:255]))
+    return len(cards_)
+
+
 # --- validity on a date -----------------------------------------------------------------
 def _day_end(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=DISPLAY_TZ)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.database import fast_insert
@@ -71,10 +71,33 @@ def register_members(session: Session, members: list[tuple[int, int]], *, regist
 
 
 def coverage_on(session: Session, member_id: int, day: date) -> CoverageRegistration | None:
-    """The active registration whose period contains ``day``."""
+    """The registration whose period contains ``day``: an active one, or one terminated when the
+    membership ended after ``day`` (the days before the termination stay covered)."""
     return session.scalars(select(CoverageRegistration).where(
-        CoverageRegistration.member_id == member_id, CoverageRegistration.status == CoverageStatus.ACTIVE,
+        CoverageRegistration.member_id == member_id,
+        (CoverageRegistration.status == CoverageStatus.ACTIVE)
+        | ((CoverageRegistration.status == CoverageStatus.TERMINATED) & (CoverageRegistration.terminated_on > day)),
         CoverageRegistration.period_start <= day, CoverageRegistration.period_end >= day)).first()
+
+
+def funded_clause():
+    """Registrations whose fee is borne: active ones, and terminated ones whose period had started
+    (the fee is per period, never prorated by day); one terminated before its period began is not."""
+    return (CoverageRegistration.status == CoverageStatus.ACTIVE) | (
+        (CoverageRegistration.status == CoverageStatus.TERMINATED)
+        & (CoverageRegistration.terminated_on > CoverageRegistration.period_start))
+
+
+def terminate_coverage(session: Session, member_ids: list[int], *, on: date) -> int:
+    """End the registrations of members whose membership ended on ``on`` (no commit): a period still
+    running covers the days before ``on``; a period not begun yet covers nothing and costs nothing."""
+    if not member_ids:
+        return 0
+    result = session.execute(update(CoverageRegistration).where(
+        CoverageRegistration.member_id.in_(member_ids), CoverageRegistration.status == CoverageStatus.ACTIVE,
+        CoverageRegistration.period_end >= on).values(status=CoverageStatus.TERMINATED.value, terminated_on=on)
+        .execution_options(synchronize_session="fetch"))
+    return result.rowcount or 0
 
 
 @dataclass(frozen=True)
@@ -106,8 +129,7 @@ def funding_report(session: Session, *, actor, period_start: date | None = None,
     stmt = (select(CoverageRegistration.org_id, Org.name, CoverageRegistration.period_start,
                    CoverageRegistration.period_end, CoverageRegistration.fee, func.count())
             .join(Org, Org.id == CoverageRegistration.org_id)
-            .where(org_scope_clause(CoverageRegistration.org_id, actor),
-                   CoverageRegistration.status == CoverageStatus.ACTIVE)
+            .where(org_scope_clause(CoverageRegistration.org_id, actor), funded_clause())
             .group_by(CoverageRegistration.org_id, Org.name, CoverageRegistration.period_start,
                       CoverageRegistration.period_end, CoverageRegistration.fee)
             .order_by(CoverageRegistration.period_start, Org.name))

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.security import org_scope_clause
+from app.services.service_cards.coverage import funded_clause
 from models.members import Member, MembershipStatus
 from models.organizations import Org, OrgLevel
 from models.service_cards import (
@@ -16,7 +17,6 @@ from models.service_cards import (
     CardStatus,
     ClaimStatus,
     CoverageRegistration,
-    CoverageStatus,
     ServiceCard,
 )
 
@@ -46,7 +46,7 @@ def card_statistics(session: Session, *, actor) -> StatsTable:
     for org_id, start, end, count, fees in (session.execute(
             select(CoverageRegistration.org_id, CoverageRegistration.period_start, CoverageRegistration.period_end,
                    func.count(), func.sum(CoverageRegistration.fee))
-            .where(CoverageRegistration.org_id.in_(ids), CoverageRegistration.status == CoverageStatus.ACTIVE)
+            .where(CoverageRegistration.org_id.in_(ids), funded_clause())
             .group_by(CoverageRegistration.org_id, CoverageRegistration.period_start, CoverageRegistration.period_end)
             .order_by(CoverageRegistration.period_start)) if ids else []):
         periods.setdefault(org_id, []).append(f"{start:%Y-%m-%d}至{end:%Y-%m-%d}：{count}人/{Decimal(fees):.2f}元")
