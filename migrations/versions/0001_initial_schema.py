@@ -786,6 +786,29 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_message_recipient', 'message', ['recipient_id', 'category', 'id'], unique=False)
+    op.create_table('recup_complaint',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('base_id', sa.Integer(), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reply', sa.Text(), nullable=True),
+    sa.Column('replied_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('replied_by_id', sa.Integer(), nullable=True),
+    sa.Column('filed_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['base_id'], ['recup_base.id'], ),
+    sa.ForeignKeyConstraint(['filed_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['replied_by_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_recup_complaint_base_id'), 'recup_complaint', ['base_id'], unique=False)
+    op.create_index(op.f('ix_recup_complaint_member_id'), 'recup_complaint', ['member_id'], unique=False)
+    op.create_index(op.f('ix_recup_complaint_org_id'), 'recup_complaint', ['org_id'], unique=False)
+    op.create_index('ix_recup_complaint_org_status', 'recup_complaint', ['org_id', 'status'], unique=False)
     op.create_table('recup_declaration',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
@@ -1345,6 +1368,11 @@ def downgrade():
     op.drop_index(op.f('ix_recup_declaration_tour_group_id'), table_name='recup_declaration')
     op.drop_index(op.f('ix_recup_declaration_org_id'), table_name='recup_declaration')
     op.drop_table('recup_declaration')
+    op.drop_index('ix_recup_complaint_org_status', table_name='recup_complaint')
+    op.drop_index(op.f('ix_recup_complaint_org_id'), table_name='recup_complaint')
+    op.drop_index(op.f('ix_recup_complaint_member_id'), table_name='recup_complaint')
+    op.drop_index(op.f('ix_recup_complaint_base_id'), table_name='recup_complaint')
+    op.drop_table('recup_complaint')
     op.drop_index('ix_message_recipient', table_name='message')
     op.drop_table('message')
     op.drop_index(op.f('ix_member_transfer_member_id'), table_name='member_transfer')

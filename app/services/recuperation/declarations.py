@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm import Session
 
 from app.security import org_in_scope, org_scope_clause
-from app.services import audit, organizations, outbox, review_flow
+from app.services import audit, organizations, review_flow
 from app.services.errors import DomainError, NotFoundError
 from app.validators import normalize_text
 from models.audit import AuditEvent
@@ -28,6 +28,7 @@ from models.recuperation import (CITY_TYPES, DECLARATION_FLOW, PLATFORM_TYPES, B
                                  DeclarationDay, DeclarationItem, DeclarationStatus, Product, ProductStatus,
                                  RecupType, Reservation, ReservationStatus, TourGroup, TourGroupStatus)
 
+from . import notifications
 from . import policy as policies
 from . import reservations
 
@@ -304,10 +305,8 @@ def _summary(declaration, lines, policy) -> list[str]:
 
 
 def _notify(session, declaration: Declaration, member: Member, template: str, **params) -> None:
-    """SMS to the member through the outbox (sent if and only if the caller commits)."""
-    if member.phone:
-        outbox.queue_sms(session, member.phone, template, {"name": member.name, "year": declaration.year, **params},
-                         related=declaration)
+    """站内信 + SMS to the member (both exist if and only if the caller commits)."""
+    notifications.send(session, member, template, {"year": declaration.year, **params}, related=declaration)
 
 
 def _stored_days(declaration) -> list[PlanDay]:
