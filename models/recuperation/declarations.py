@@ -234,6 +234,16 @@ class FrontlineRoster(Model):
     id = Column(Integer, primary_key=True)
     year = Column(Integer, nullable=False)
     member_id = Column(Integer, ForeignKey("member.id"), nullable=False)
-    org_id = Column(Integer, ForeignKey("org.id"), nullable=False)
+    member = relationship("Member")
+    org_id = Column(Integer, ForeignKey("org.id"), nullable=False)  # the importing federation (scope)
+    org = relationship("Org")
 
     __table_args__ = (UniqueConstraint("year", "member_id", name="uq_recup_frontline_year_member"),)
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.member.id_number) if self.member else ""
+
+    @property
+    def member_org(self):
+        return self.member.org if self.member else None

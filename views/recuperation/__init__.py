@@ -5,6 +5,7 @@ from __future__ import annotations
 from .api import RecuperationApi
 from .complaints import ComplaintView
 from .catalog import CapacityView, ProductView, RecupBaseView
+from .frontline import FrontlineRosterView
 from .declarations import DeclarationView, PendingOrgView, TourGroupView
 from .orders import ConsumptionView, InsuranceRosterView, ReservationView
 from .policy import PolicyView
@@ -26,5 +27,6 @@ def register_recuperation_views(appbuilder) -> None:
     add(PolicyView, "Recuperation policy", label="年度疗休养政策", icon="fa-calendar", category=category)
     add(RecupStatsView, "Recuperation statistics", label="疗休养申报统计", icon="fa-pie-chart", category=category)
     add(ComplaintView, "Recuperation complaints", label="疗休养投诉", icon="fa-bullhorn", category=category)
+    add(FrontlineRosterView, "Frontline roster", label="一线职工名单", icon="fa-id-badge", category=category)
     add(PendingOrgView, "Pending orgs", label="待核实组织", icon="fa-hourglass-half", category=category)
     appbuilder.add_api(RecuperationApi)

@@ -277,6 +277,9 @@ def _validate(session, declaration: Declaration, member: Member, policy, days: l
     dtype = declaration.type
     county = policies.county_of(session, member.org_id)
     if dtype not in policies.types_for(session, policy, member, county):
+        if dtype == RecupType.FRONTLINE and dtype in policy.allowed_types:
+            raise DomainError(f"您不在{policy.year}年度一线职工疗休养名单内，不能选择「一线职工疗休养」"
+                              "（名单由市、区县总工会导入）", field="type", code="not_on_roster")
         raise DomainError(f"本年度您不能选择「{RecupType.label_of(dtype)}」", field="type")
     if dtype == RecupType.NONE and days:
         raise ItineraryError("本年度不参加无需填报行程")
