@@ -4,6 +4,7 @@ from .complaints import COMPLAINT_FLOW, Complaint, ComplaintStatus  # noqa: F401
 from .declarations import (  # noqa: F401
     DECLARATION_FLOW,
     LIVE_STATUSES,
+    RESERVATION_FLOW,
     Consumption,
     Declaration,
     DeclarationDay,

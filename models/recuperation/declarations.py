@@ -147,6 +147,13 @@ class ReservationStatus(LabeledEnum):
     CONSUMED = "consumed", "已消费"    # the member came
 
 
+# (from, action) → Transition; the base's own step on its order (app/services/recuperation/orders.py)
+RESERVATION_FLOW: dict[tuple[str, str], Transition] = {
+    (ReservationStatus.RESERVED, "base_cancel"): Transition(ReservationStatus.CANCELLED, "cancel", "基地取消预约",
+                                                            needs_reason=True),
+}
+
+
 class Reservation(Model):
     """A base's order: created the moment a plan is submitted or modified (S000:L39)."""
 

@@ -19,7 +19,8 @@ from models.security import AppUser
 TITLES = {
     "recup_submitted": "疗休养计划已上报",
     "recup_returned": "疗休养计划被退回",
-    "recup_grouped": "疗休养拼团已成团",
+    "recup_grouped": "已加入平台拼团",
+    "recup_group_formed": "疗休养拼团已成团",
     "recup_booking_cancelled": "基地取消了您的预约",
     "recup_complaint_answered": "投诉已答复",
     "recup_window_open": "疗休养申报已开放",
@@ -48,3 +49,16 @@ def complaint_answered(session: Session, complaint) -> int:
     reply = complaint.reply if len(complaint.reply) <= 60 else complaint.reply[:60] + "…"
     return send(session, member, "recup_complaint_answered",
                 {"base": complaint.base.name if complaint.base else "疗休养", "reply": reply}, related=complaint)
+
+
+def group_formed(session: Session, group) -> int:
+    """已成团: every member assigned to the group is told (no commit). Returns the members told."""
+    from models.recuperation import Declaration
+
+    told = 0
+    for declaration in session.scalars(select(Declaration).where(Declaration.tour_group_id == group.id)):
+        send(session, declaration.member, "recup_group_formed",
+             {"year": declaration.year, "group": group.route, "starts": group.starts_on.isoformat()
+              if group.starts_on else "待定", "operator": group.operator or "承办单位"}, related=declaration)
+        told += 1
+    return told
