@@ -355,6 +355,8 @@ def upgrade():
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('cert_status', sa.String(length=16), nullable=False),
     sa.Column('remark', sa.Text(), nullable=True),
+    sa.Column('citizen_card_no', sa.String(length=32), nullable=True),
+    sa.Column('has_citizen_card', sa.Boolean(), server_default=sa.text('(false)'), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),

@@ -43,7 +43,7 @@ def demo_products(ctx):
 
 def test_clerk_declares_for_a_member_and_the_base_sees_the_orders(live_server, page, ctx, clock):
     clerk = ctx.scalar(select(AppUser).where(AppUser.username == "base_admin"))
-    member = make_member(ctx, clerk.org, name="钱疗养")
+    member = make_member(ctx, clerk.org, name="钱疗养", has_citizen_card=True)
     base, products = demo_products(ctx)
 
     login(page, live_server, "base_admin")
@@ -100,7 +100,8 @@ def test_member_declares_modifies_and_reads_through_the_api(live_server, page, c
     base, products = demo_products(ctx)
     county0 = base.org
     union = next(o for o in county0.children if o.level == "base")
-    me, them = make_member(ctx, union, name="孙会员"), make_member(ctx, union, name="周会员")
+    me, them = (make_member(ctx, union, name="孙会员", has_citizen_card=True),
+                make_member(ctx, union, name="周会员", has_citizen_card=True))
     mine = make_user(ctx, "会员", union, member_id=me.id)
     theirs = make_user(ctx, "会员", union, member_id=them.id)
     auth, other_auth = _token(page, live_server, mine.username), _token(page, live_server, theirs.username)

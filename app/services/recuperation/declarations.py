@@ -281,6 +281,9 @@ def _validate(session, declaration: Declaration, member: Member, policy, days: l
             raise DomainError(f"您不在{policy.year}年度一线职工疗休养名单内，不能选择「一线职工疗休养」"
                               "（名单由市、区县总工会导入）", field="type", code="not_on_roster")
         raise DomainError(f"本年度您不能选择「{RecupType.label_of(dtype)}」", field="type")
+    if dtype in CITY_TYPES and not member.holds_citizen_card:
+        raise DomainError("市内疗休养须使用市民卡在基地刷卡记账，您尚未登记市民卡，请先由所在工会登记市民卡号"
+                          "或「持有市民卡」后再申报", field="type", code="no_citizen_card")
     if dtype == RecupType.NONE and days:
         raise ItineraryError("本年度不参加无需填报行程")
     if dtype not in CITY_TYPES and any(d.items for d in days):
