@@ -9,6 +9,7 @@ from app.extensions import db
 from app.masking import mask_id_number, mask_phone
 from app.security import current_user
 from app.services.recuperation import orders
+from app.services.review_flow import actions_from, trail_of
 from app.services.exports import ExportField
 from models.members import Member
 from models.recuperation import (LIVE_STATUSES, RESERVATION_FLOW, Consumption, Declaration, DeclarationDay, Product, ProductCategory,
@@ -46,6 +47,12 @@ class ReservationView(ReviewFlowMixin, ScopedModelView):
 
     def apply_review(self, item_id, action, reason):
         orders.cancel_by_base(db.session, item_id, actor=current_user(), reason=reason)
+
+    def show_context(self, item):
+        allowed = actions_from(RESERVATION_FLOW, item.status) \
+            if self.appbuilder.sm.has_access("can_cancel", self.class_permission_name) else []
+        return {"flow_actions": allowed, "flow_labels": {a: t.label for (_s, a), t in RESERVATION_FLOW.items()},
+                "trail": trail_of(db.session, Reservation, item.id), "status_label": ReservationStatus.label_of}
 
 
 class FilterLivePlan(BaseFilter):
