@@ -130,6 +130,7 @@ def upgrade():
     sa.Column('budget', sa.Numeric(precision=10, scale=2), nullable=False),
     sa.Column('entitlement', sa.Numeric(precision=10, scale=2), nullable=False),
     sa.Column('commitment_text', sa.Text(), nullable=True),
+    sa.Column('window_announced_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('year')

@@ -62,3 +62,37 @@ def group_formed(session: Session, group) -> int:
               if group.starts_on else "待定", "operator": group.operator or "承办单位"}, related=declaration)
         told += 1
     return told
+
+
+def announce_window(session: Session, now=None) -> int:
+    """Scheduled: on the year's opening day (Beijing) every member with an account is told once that
+    declarations are open. The policy row is claimed by a conditional update first, so two runs of
+    the job never send twice. Commits. Returns the members told."""
+    from sqlalchemy import update
+
+    from models.base import utcnow
+    from models.recuperation import RecuperationPolicy
+
+    from .policy import beijing_today
+
+    now = now or utcnow()
+    today = beijing_today(now)
+    policy = session.scalar(select(RecuperationPolicy).where(RecuperationPolicy.year == today.year))
+    if policy is None or today < policy.opens_on or (policy.closes_on and today > policy.closes_on) \
+            or policy.window_announced_at is not None:
+        return 0
+    claimed = session.execute(update(RecuperationPolicy).where(RecuperationPolicy.id == policy.id,
+                                                               RecuperationPolicy.window_announced_at.is_(None))
+                              .values(window_announced_at=now).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        session.rollback()
+        return 0
+    closes = policy.closes_on or policy.opens_on.replace(month=12, day=31)
+    params = {"year": policy.year, "opens": f"{policy.opens_on.month}月{policy.opens_on.day}日",
+              "closes": f"{closes.month}月{closes.day}日"}
+    members = session.scalars(select(Member).where(Member.id.in_(select(AppUser.member_id).where(
+        AppUser.member_id.is_not(None)))).order_by(Member.id)).all()
+    for member in members:
+        send(session, member, "recup_window_open", params, related=policy)
+    session.commit()
+    return len(members)
