@@ -109,24 +109,25 @@ def test_group_joined_and_formed_tell_the_member(app, ctx, member_factory, union
     assert titles(ctx, account).count("疗休养拼团已成团") == 1   # saved again while formed: told once
 
 
-def test_window_open_is_announced_once_on_the_opening_day(ctx, member_factory, policy):
-    from datetime import date
+def test_window_open_is_announced_once_on_the_opening_day(ctx, member_factory):
+    from datetime import date, datetime
 
     from app.services.recuperation import notifications
+    from models.base import DISPLAY_TZ
 
-    from .conftest import NOW
+    from .conftest import make_policy
 
     member = member_factory()
     account = member_account(ctx, member)
-    policy.opens_on, policy.window_announced_at = date(2025, 3, 2), None
-    ctx.commit()
-    assert notifications.announce_window(ctx, now=NOW) == 0          # 1 March: not open yet
-    policy.opens_on = date(2025, 3, 1)
-    ctx.commit()
-    assert notifications.announce_window(ctx, now=NOW) >= 1
+    # a year of its own: the shared 2025 policy stays as the other tests expect it
+    make_policy(ctx, 2031, opens_on=date(2031, 3, 2), window_announced_at=None)
+    now = datetime(2031, 3, 1, 9, 0, tzinfo=DISPLAY_TZ)
+    assert notifications.announce_window(ctx, now=now) == 0          # 1 March: not open yet
+    make_policy(ctx, 2031, opens_on=date(2031, 3, 1))
+    assert notifications.announce_window(ctx, now=now) >= 1
     assert titles(ctx, account) == ["疗休养申报已开放"]
     sms = ctx.scalar(select(SmsMessage.text).where(SmsMessage.phone == member.phone,
                                                    SmsMessage.template_code == "recup_window_open"))
-    assert "2025年度职工疗休养申报已于3月1日开放" in sms and "12月31日前" in sms
-    assert notifications.announce_window(ctx, now=NOW) == 0          # the next run: nobody told twice
+    assert "2031年度职工疗休养申报已于3月1日开放" in sms and "12月31日前" in sms
+    assert notifications.announce_window(ctx, now=now) == 0          # the next run: nobody told twice
     assert titles(ctx, account) == ["疗休养申报已开放"]
