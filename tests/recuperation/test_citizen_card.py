@@ -22,8 +22,9 @@ def test_city_type_without_citizen_card_is_refused_other_types_are_not(app, ctx,
         svc.save_declaration(ctx, member=member, year=2025, type="city_all", actor=None,
                              days=[day("2025-05-01", seed_products["meal"])])
     client = app.test_client()
-    response = client.put("/api/v1/recuperation/declaration", json={"type": "city_all", "days": []},
-                          headers=token(client, member_account(ctx, member)))
+    auth = token(client, member_account(ctx, member))
+    assert client.get("/api/v1/recuperation/policy?year=2025", headers=auth).json["result"]["has_citizen_card"] is False
+    response = client.put("/api/v1/recuperation/declaration", json={"type": "city_all", "days": []}, headers=auth)
     assert response.status_code == 400 and "尚未登记市民卡" in response.json["message"]
     assert svc.save_declaration(ctx, member=member, year=2025, type="none", actor=None).declaration.type == "none"
 

@@ -77,7 +77,8 @@ class RecuperationApi(JsonApi):
             "types": [{"value": t, "label": RecupType.label_of(t)} for t in policies.types_for(db.session, policy,
                                                                                                   member)],
             "budget": f"{policy.budget:.2f}", "commitment_text": policy.commitment_text,
-            "last_union": {"id": member.org_id, "name": member.org.name}})
+            "last_union": {"id": member.org_id, "name": member.org.name},
+            "has_citizen_card": member.holds_citizen_card})  # 市内 types need it (refused without)
 
     @expose("/orgs/search", methods=["GET"])
     @bound_endpoint("member_id", BOUND)
