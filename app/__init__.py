@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     import app.services.service_cards.applications  # noqa: F401  (card application / bank result kinds)
     import app.services.recuperation.catalog  # noqa: F401  (registers the base-product import kind)
     import app.services.recuperation.consumption  # noqa: F401  (registers the consumption import kind)
+    import app.services.recuperation.frontline  # noqa: F401  (registers the 一线 roster import kind)
     import models  # noqa: F401  (registers every model before FAB initializes)
     from app.permissions import load_roles
     from app.routing import refuse_impossible_ids, repair_paging_args

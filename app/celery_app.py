@@ -42,6 +42,7 @@ def celery_init_app(flask_app) -> Celery:
             "deliver-outboxes": {"task": "outbox.deliver", "schedule": 20.0},
             "settle-periods": {"task": "mutual_aid.settle_due_periods", "schedule": 600.0},
             "advance-recuperation-travel": {"task": "recuperation.advance_travel", "schedule": 600.0},
+            "announce-recuperation-window": {"task": "recuperation.announce_window", "schedule": 600.0},
             "sweep-jobs": {"task": "jobs.sweep", "schedule": float(cfg["JOB_SWEEP_SECONDS"])},
             "file-retention": {"task": "files.retention", "schedule": float(cfg["RETENTION_SECONDS"])},
             "seal-audit-log": {"task": "audit.seal", "schedule": float(cfg["AUDIT_SEAL_SECONDS"])},

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, update  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench._data import bulk_insert, fresh_database_url, member_rows  # noqa: E402
@@ -63,6 +63,8 @@ def setup(app, declarations: int):
                                    daily_capacity=capacity, status="on_sale"))
         db.session.commit()
         bulk_insert(db.engine, Member.__table__, member_rows(0, declarations, [(union.id, None)]))
+        db.session.execute(update(Member).values(has_citizen_card=True))  # 市内 types need the citizen card
+        db.session.commit()
         products = [p.id for p in db.session.scalars(select(Product).order_by(Product.id))]
         member_ids = list(db.session.scalars(select(Member.id).order_by(Member.id)))
         return products, member_ids, capacity

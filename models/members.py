@@ -73,6 +73,9 @@ class Member(Model):
     status = Column(String(20), nullable=False, default=MembershipStatus.ACTIVE)
     cert_status = Column(String(16), nullable=False, default=CertStatus.UNVERIFIED)
     remark = Column(Text)
+    # 市民卡 (S000:L17–20): 市内疗休养 is paid by the citizen card at the bases' POS, so it needs one
+    citizen_card_no = Column(String(32))
+    has_citizen_card = Column(Boolean, default=False, server_default=text("false"))  # nullable: FAB would make the checkbox required
     created_at = Column(UTCDateTime, default=utcnow)
     updated_at = Column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -93,6 +96,17 @@ class Member(Model):
 
     def __repr__(self) -> str:
         return self.name or ""
+
+    @property
+    def holds_citizen_card(self) -> bool:
+        return bool(self.has_citizen_card or (self.citizen_card_no or "").strip())
+
+    @property
+    def citizen_card_label(self) -> str:
+        number = (self.citizen_card_no or "").strip()
+        if number:
+            return f"已登记（尾号{number[-4:]}）"
+        return "有卡" if self.has_citizen_card else "未登记"
 
     # Masked properties are what lists, APIs and exports show.
     @property

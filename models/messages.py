@@ -10,6 +10,7 @@ class MessageCategory(LabeledEnum):
     ENROLLMENT = "enrollment", "参保记录"      # the worker was enrolled (S001:L59)
     SUBSIDY = "subsidy", "补助申请"            # subsidy rejected / payment failed / done
     INFO_CHANGE = "info_change", "个人信息变更"  # info change rejected / done
+    RECUPERATION = "recuperation", "疗休养"    # plan returned / grouped, booking cancelled, complaint answered
 
 
 class Message(Model):

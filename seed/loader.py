@@ -216,7 +216,12 @@ def _seed_recuperation(session, orgs):
     from models.recuperation import Product, RecupBase
     from models.security import AppUser
 
+    from sqlalchemy import update
+
+    from models.members import Member
+
     session.add(default_policy(beijing_today().year))
+    session.execute(update(Member).values(has_citizen_card=True))  # demo members hold a 市民卡 (市内 types)
     base = RecupBase(name="会稽山疗休养基地", org_id=orgs["counties"][0].id, address="会稽山景区", contact="王经理",
                      phone="13905750000", status="active")
     session.add(base)

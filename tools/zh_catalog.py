@@ -38,6 +38,7 @@ ZH = {
     "Join date": "入会日期", "Leader": "单位负责人", "Level": "层级", "Locked until": "锁定至",
     "Login": "登录", "Member": "会员", "Member number": "会员编号", "Members": "会员管理",
     "Members in scope": "管辖范围内会员", "Membership status": "会籍状态", "Migrant worker": "是否农民工",
+    "Citizen card number": "市民卡号", "Holds a citizen card": "持有市民卡", "Citizen card": "市民卡",
     "Migrant workers": "农民工人数", "Mobile": "手机号",
     "More than %(cap)s records match: only the first %(cap)s can be paged; narrow the search.":
         "匹配记录超过 %(cap)s 条，仅能翻阅前 %(cap)s 条，请缩小搜索范围。",

@@ -40,6 +40,8 @@ MEMBER_LABELS = {
     "join_date": _l("Join date"), "unit": _l("Unit"), "org": _l("Base union"), "status": _l("Membership status"),
     "status_label": _l("Membership status"), "cert_status": _l("Certification"),
     "cert_status_label": _l("Certification"), "remark": _l("Remark"), "created_at": _l("Created at"),
+    "citizen_card_no": _l("Citizen card number"), "has_citizen_card": _l("Holds a citizen card"),
+    "citizen_card_label": _l("Citizen card"),
 }
 
 
@@ -98,12 +100,12 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
                     "status_label", "cert_status_label"]
     search_columns = ["name", "member_no", "id_number", "unit", "org", "status", "cert_status", "migrant_worker"]
     add_columns = ["name", "id_type", "id_number", "gender", "birth_date", "phone", "migrant_worker", "position",
-                   "join_date", "org", "unit", "status", "remark"]
+                   "join_date", "org", "unit", "status", "citizen_card_no", "has_citizen_card", "remark"]
     edit_columns = ["name", "gender", "birth_date", "phone", "migrant_worker", "position", "join_date", "unit",
-                    "status", "remark"]
+                    "status", "citizen_card_no", "has_citizen_card", "remark"]
     show_columns = ["member_no", "name", "id_type_label", "id_number_masked", "gender_label", "birth_date",
                     "phone_masked", "migrant_worker", "position", "join_date", "org", "unit", "status_label",
-                    "cert_status_label", "remark"]
+                    "cert_status_label", "citizen_card_label", "remark"]
     label_columns = MEMBER_LABELS
     formatters_columns = {"unit": display_value, "org": display_value}  # no unit: blank, not "None"
     description_columns = {"id_number": _l("Gender and birth date are filled from a resident ID number")}

@@ -52,6 +52,12 @@ SMS_TEMPLATES = {
     "recup_returned": "【工会服务】{name}您好，您的{year}年度疗休养计划被所在工会退回，原因：{reason}。"
                       "疗休养类型不可更改，请修改后重新上报。",
     "recup_grouped": "【工会服务】{name}您好，您的{year}年度疗休养计划已加入拼团「{group}」，承办单位将与您联系。",
+    "recup_group_formed": "【工会服务】{name}您好，您参加的疗休养拼团「{group}」已成团，出发日期：{starts}，"
+                          "{operator}将与您联系。",
+    "recup_booking_cancelled": "【工会服务】{name}您好，{base}取消了您{day}的预约「{product}」，原因：{reason}。"
+                               "请修改疗休养计划另选产品。",
+    "recup_complaint_answered": "【工会服务】{name}您好，您对{base}的投诉已办结，答复：{reply}",
+    "recup_window_open": "【工会服务】{name}您好，{year}年度职工疗休养申报已于{opens}开放，请在{closes}前完成计划申报。",
 }
 MAIL_TEMPLATES = {
     "invoice_issued": ("【工会服务】参保单{number}的发票", "{unit}：\n\n参保单{number}的发票已开具，见附件。\n\n"

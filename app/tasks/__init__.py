@@ -136,6 +136,17 @@ def settle_due_periods() -> int:
         db.session.remove()
 
 
+@shared_task(name="recuperation.announce_window")
+def announce_recuperation_window() -> int:
+    """Scheduled (beat, every 10 min): on the opening day the members are told once that declarations are open."""
+    from app.services.recuperation import notifications
+
+    try:
+        return notifications.announce_window(db.session)
+    finally:
+        db.session.remove()
+
+
 @shared_task(name="recuperation.advance_travel")
 def advance_travel() -> int:
     """Scheduled (beat, every 10 min): plans whose first day has come (Beijing) → 出行中, past → 已完成."""

@@ -130,6 +130,7 @@ def upgrade():
     sa.Column('budget', sa.Numeric(precision=10, scale=2), nullable=False),
     sa.Column('entitlement', sa.Numeric(precision=10, scale=2), nullable=False),
     sa.Column('commitment_text', sa.Text(), nullable=True),
+    sa.Column('window_announced_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('year')
@@ -355,6 +356,8 @@ def upgrade():
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('cert_status', sa.String(length=16), nullable=False),
     sa.Column('remark', sa.Text(), nullable=True),
+    sa.Column('citizen_card_no', sa.String(length=32), nullable=True),
+    sa.Column('has_citizen_card', sa.Boolean(), server_default=sa.text('(false)'), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
@@ -786,6 +789,29 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_message_recipient', 'message', ['recipient_id', 'category', 'id'], unique=False)
+    op.create_table('recup_complaint',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('base_id', sa.Integer(), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reply', sa.Text(), nullable=True),
+    sa.Column('replied_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('replied_by_id', sa.Integer(), nullable=True),
+    sa.Column('filed_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['base_id'], ['recup_base.id'], ),
+    sa.ForeignKeyConstraint(['filed_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.ForeignKeyConstraint(['replied_by_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_recup_complaint_base_id'), 'recup_complaint', ['base_id'], unique=False)
+    op.create_index(op.f('ix_recup_complaint_member_id'), 'recup_complaint', ['member_id'], unique=False)
+    op.create_index(op.f('ix_recup_complaint_org_id'), 'recup_complaint', ['org_id'], unique=False)
+    op.create_index('ix_recup_complaint_org_status', 'recup_complaint', ['org_id', 'status'], unique=False)
     op.create_table('recup_declaration',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
@@ -1346,6 +1372,11 @@ def downgrade():
     op.drop_index(op.f('ix_recup_declaration_tour_group_id'), table_name='recup_declaration')
     op.drop_index(op.f('ix_recup_declaration_org_id'), table_name='recup_declaration')
     op.drop_table('recup_declaration')
+    op.drop_index('ix_recup_complaint_org_status', table_name='recup_complaint')
+    op.drop_index(op.f('ix_recup_complaint_org_id'), table_name='recup_complaint')
+    op.drop_index(op.f('ix_recup_complaint_member_id'), table_name='recup_complaint')
+    op.drop_index(op.f('ix_recup_complaint_base_id'), table_name='recup_complaint')
+    op.drop_table('recup_complaint')
     op.drop_index('ix_message_recipient', table_name='message')
     op.drop_table('message')
     op.drop_index(op.f('ix_member_transfer_member_id'), table_name='member_transfer')

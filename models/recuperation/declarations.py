@@ -147,6 +147,13 @@ class ReservationStatus(LabeledEnum):
     CONSUMED = "consumed", "已消费"    # the member came
 
 
+# (from, action) → Transition; the base's own step on its order (app/services/recuperation/orders.py)
+RESERVATION_FLOW: dict[tuple[str, str], Transition] = {
+    (ReservationStatus.RESERVED, "base_cancel"): Transition(ReservationStatus.CANCELLED, "cancel", "基地取消预约",
+                                                            needs_reason=True),
+}
+
+
 class Reservation(Model):
     """A base's order: created the moment a plan is submitted or modified (S000:L39)."""
 
@@ -234,6 +241,16 @@ class FrontlineRoster(Model):
     id = Column(Integer, primary_key=True)
     year = Column(Integer, nullable=False)
     member_id = Column(Integer, ForeignKey("member.id"), nullable=False)
-    org_id = Column(Integer, ForeignKey("org.id"), nullable=False)
+    member = relationship("Member")
+    org_id = Column(Integer, ForeignKey("org.id"), nullable=False)  # the importing federation (scope)
+    org = relationship("Org")
 
     __table_args__ = (UniqueConstraint("year", "member_id", name="uq_recup_frontline_year_member"),)
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.member.id_number) if self.member else ""
+
+    @property
+    def member_org(self):
+        return self.member.org if self.member else None

@@ -44,6 +44,7 @@ class RecuperationPolicy(Model):
     entitlement = Column(Numeric(10, 2), nullable=False, default=400)  # the year's 额度 (balance)
     commitment_text = Column(Text)
     counties = relationship("Org", secondary=policy_county)            # offering 市内-区县
+    window_announced_at = Column(UTCDateTime)  # "申报已开放" sent to the members (once, by the beat job)
     created_at = Column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

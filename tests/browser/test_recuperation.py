@@ -43,7 +43,7 @@ def demo_products(ctx):
 
 def test_clerk_declares_for_a_member_and_the_base_sees_the_orders(live_server, page, ctx, clock):
     clerk = ctx.scalar(select(AppUser).where(AppUser.username == "base_admin"))
-    member = make_member(ctx, clerk.org, name="钱疗养")
+    member = make_member(ctx, clerk.org, name="钱疗养", has_citizen_card=True)
     base, products = demo_products(ctx)
 
     login(page, live_server, "base_admin")
@@ -100,7 +100,8 @@ def test_member_declares_modifies_and_reads_through_the_api(live_server, page, c
     base, products = demo_products(ctx)
     county0 = base.org
     union = next(o for o in county0.children if o.level == "base")
-    me, them = make_member(ctx, union, name="孙会员"), make_member(ctx, union, name="周会员")
+    me, them = (make_member(ctx, union, name="孙会员", has_citizen_card=True),
+                make_member(ctx, union, name="周会员", has_citizen_card=True))
     mine = make_user(ctx, "会员", union, member_id=me.id)
     theirs = make_user(ctx, "会员", union, member_id=them.id)
     auth, other_auth = _token(page, live_server, mine.username), _token(page, live_server, theirs.username)
@@ -159,4 +160,126 @@ def test_base_manager_adds_a_product_and_the_city_reads_the_figures(live_server,
     assert_clean(page)
     page.goto(f"{live_server}/capacityview/list/")
     shot(page, "capacity")
+    assert_clean(page)
+
+
+def _png(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "收费小票.png"
+    Image.new("RGB", (40, 30), "white").save(path)
+    return path
+
+
+def test_member_complains_county_answers_member_reads_the_reply(live_server, page, ctx, clock, tmp_path):
+    """S000:L47: 价格高于团队价 → 投诉; the county federation takes and answers it; the member gets a 站内信."""
+    from models.recuperation import Complaint
+
+    base, _products = demo_products(ctx)
+    union = ctx.scalar(select(AppUser).where(AppUser.username == "base_admin")).org
+    member = make_member(ctx, union, name="吴投诉", has_citizen_card=True)
+    account = make_user(ctx, "会员", union, member_id=member.id)
+    auth = _token(page, live_server, account.username)
+    api = f"{live_server}/api/v1/recuperation"
+    picture = _png(tmp_path)
+    filed = page.request.post(f"{api}/complaints", headers=auth, multipart={
+        "content": "农家套餐收费高于团队价，要求退还差价", "base_id": str(base.id),
+        "files": {"name": picture.name, "mimeType": "image/png", "buffer": picture.read_bytes()}})
+    assert filed.status == 201, filed.text()
+    complaint_id = filed.json()["result"]["id"]
+
+    login(page, live_server, "county_admin")
+    page.goto(f"{live_server}/complaintview/list/")
+    row = page.locator("table tr", has_text="吴投诉")
+    assert "待处理" in row.inner_text() and "农家套餐收费高于团队价" in row.inner_text()
+    shot(page, "complaints-list")
+    assert_clean(page)
+    page.goto(f"{live_server}/complaintview/show/{complaint_id}")
+    assert "收费小票.png" in page.inner_text("#complaint-files")
+    submit(page, "#complaint-take a")
+    submit(page, "#flow-form button[type=submit]")
+    page.goto(f"{live_server}/complaintview/show/{complaint_id}")
+    assert "处理中" in page.inner_text("body")
+    page.fill("#reply", "经核实，基地已按团队价退还差价10元。")
+    submit(page, "#reply-form button[type=submit]")
+    assert any("投诉已答复办结" in f for f in flashes(page, "success"))
+    body = page.inner_text("body")
+    assert "已办结" in body and "经核实，基地已按团队价退还差价10元。" in body and "受理投诉" in body
+    shot(page, "complaint-answered")
+    assert_clean(page)
+    assert ctx.get(Complaint, complaint_id) is not None
+
+    inbox = page.request.get(f"{live_server}/api/v1/worker/messages", headers=auth).json()["result"]
+    assert inbox[0]["title"] == "投诉已答复" and "退还差价" in inbox[0]["body"]
+    mine = page.request.get(f"{api}/complaints/{complaint_id}", headers=auth).json()["result"]
+    assert mine["status_label"] == "已办结"
+    other = RecupBase(name="浏览器投诉另一基地", org_id=county(ctx, 1).id, status="active")
+    ctx.add(other)
+    ctx.commit()
+    login(page, live_server, make_user(ctx, "基地管理员", None, recup_base_id=other.id).username)
+    assert page.goto(f"{live_server}/complaintview/show/{complaint_id}").status == 404
+
+
+def test_base_manager_cancels_a_booking_and_the_member_is_told(live_server, page, ctx, clock):
+    from app.services.recuperation import declarations as svc
+
+    _base, products = demo_products(ctx)
+    union = ctx.scalar(select(AppUser).where(AppUser.username == "base_admin")).org
+    member = make_member(ctx, union, name="郑取消", has_citizen_card=True)
+    account = make_user(ctx, "会员", union, member_id=member.id)
+    plan = svc.save_declaration(ctx, member=member, year=2025, type="city_all", actor=None, days=[
+        {"date": "2025-06-08", "items": [{"product_id": products["lodging"].id, "quantity": 1}]}]).declaration
+    svc.submit_declaration(ctx, plan.id, actor=None, commitment=True)
+    booking = ctx.scalar(select(Reservation).where(Reservation.declaration_id == plan.id))
+
+    login(page, live_server, "base_manager")
+    page.goto(f"{live_server}/reservationview/show/{booking.id}")
+    page.click("a.btn:has-text('基地取消预约')")
+    page.wait_for_selector("#flow-form")
+    page.fill("#flow-form textarea[name=reason]", "客房检修")
+    submit(page, "#flow-form button[type=submit]")
+    assert any("「基地取消预约」已完成 1 条" in f for f in flashes(page, "success"))
+    page.goto(f"{live_server}/reservationview/show/{booking.id}")
+    assert "已取消" in page.inner_text("body") and "客房检修" in page.inner_text("body")
+    shot(page, "booking-cancelled")
+    assert_clean(page)
+    auth = _token(page, live_server, account.username)
+    inbox = page.request.get(f"{live_server}/api/v1/worker/messages", headers=auth).json()["result"]
+    assert inbox[0]["title"] == "基地取消了您的预约" and "客房检修" in inbox[0]["body"]
+
+
+def test_county_imports_the_frontline_roster_and_clerk_registers_a_citizen_card(live_server, page, ctx, clock,
+                                                                                tmp_path):
+    import re
+
+    from tests.factories import make_xlsx
+
+    union = ctx.scalar(select(AppUser).where(AppUser.username == "base_admin")).org
+    worker = make_member(ctx, union, name="冯一线")
+    path = make_xlsx(tmp_path / "一线职工名单.xlsx", [["*年度", "*身份证号", "*姓名", "备注"],
+                                                     ["2025", worker.id_number, worker.name, "环卫"],
+                                                     ["2025", "110101199003070000", "王不在", ""]],
+                     sheet="一线职工疗休养名单导入表")
+    login(page, live_server, "county_admin")
+    page.goto(f"{live_server}/frontlinerosterview/list/")
+    page.click("#import-frontline")
+    page.wait_for_url(re.compile(r"/datajobview/upload"))
+    page.set_input_files("input[name=file]", str(path))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/datajobview/show/\d+"))
+    page.wait_for_function("document.getElementById('job-status').textContent.trim() === '部分成功'")
+    assert "成功 1" in page.inner_text("#job-counts")
+    shot(page, "frontline-job")
+    page.goto(f"{live_server}/frontlinerosterview/list/")
+    assert "冯一线" in page.inner_text("body") and worker.id_number not in page.inner_text("body")
+    shot(page, "frontline-roster")
+    assert_clean(page)
+
+    login(page, live_server, "base_admin")
+    page.goto(f"{live_server}/memberview/edit/{worker.id}")
+    page.fill("input[name=citizen_card_no]", "330600123456")
+    submit(page, "form#model_form button[type=submit], form button[type=submit]")
+    page.goto(f"{live_server}/memberview/show/{worker.id}")
+    assert "已登记（尾号3456）" in page.inner_text("body")
+    shot(page, "member-citizen-card")
     assert_clean(page)

@@ -157,7 +157,7 @@ def test_the_worker_sees_done_and_the_message_through_the_api(ctx, api, worker, 
     assert messages[0]["link"] == f"/api/v1/worker/subsidies/{app_.number}" and not messages[0]["read"]
     assert call("post", f"/api/v1/worker/messages/{messages[0]['id']}/read").json["result"]["read"]
     assert call("get", "/api/v1/worker/messages/unread-count").json["result"] == {
-        "enrollment": 1, "subsidy": 0, "info_change": 0, "total": 1}
+        "enrollment": 1, "subsidy": 0, "info_change": 0, "recuperation": 0, "total": 1}
 
 
 def test_read_all_marks_every_unread_message(ctx, api, worker, reviewer, reviewer2, finance):

@@ -80,6 +80,7 @@ def seed_products(ctx, base):
 @pytest.fixture()
 def member_factory(ctx, union):
     def make(**fields):
+        fields.setdefault("has_citizen_card", True)  # 市内 types need the citizen card
         return make_member(ctx, union, **fields)
 
     return make

@@ -32,7 +32,7 @@ def test_categories_counts_and_read(ctx, two):
     _notify(ctx, me, MessageCategory.SUBSIDY, "申请已成功办结")
     _notify(ctx, other, MessageCategory.SUBSIDY)
     counts = messages.unread_counts(ctx, me.id)
-    assert counts == {"enrollment": 0, "subsidy": 2, "info_change": 1, "total": 3}
+    assert counts == {"enrollment": 0, "subsidy": 2, "info_change": 1, "recuperation": 0, "total": 3}
     listed = messages.list_messages(ctx, me.id, category="补助申请")
     assert [m.title for m in listed] == ["申请已成功办结", "补助申请被驳回"]  # newest first
     messages.mark_read(ctx, me.id, a.id)

@@ -3,7 +3,9 @@ the bases' daily orders, the insurance roster, consumption, statistics, pending 
 from __future__ import annotations
 
 from .api import RecuperationApi
+from .complaints import ComplaintView
 from .catalog import CapacityView, ProductView, RecupBaseView
+from .frontline import FrontlineRosterView
 from .declarations import DeclarationView, PendingOrgView, TourGroupView
 from .orders import ConsumptionView, InsuranceRosterView, ReservationView
 from .policy import PolicyView
@@ -24,5 +26,7 @@ def register_recuperation_views(appbuilder) -> None:
     add(TourGroupView, "Tour groups", label="平台拼团", icon="fa-bus", category=category)
     add(PolicyView, "Recuperation policy", label="年度疗休养政策", icon="fa-calendar", category=category)
     add(RecupStatsView, "Recuperation statistics", label="疗休养申报统计", icon="fa-pie-chart", category=category)
+    add(ComplaintView, "Recuperation complaints", label="疗休养投诉", icon="fa-bullhorn", category=category)
+    add(FrontlineRosterView, "Frontline roster", label="一线职工名单", icon="fa-id-badge", category=category)
     add(PendingOrgView, "Pending orgs", label="待核实组织", icon="fa-hourglass-half", category=category)
     appbuilder.add_api(RecuperationApi)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import request
+from flask import current_app, request
 from flask_appbuilder.api import expose
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from app.extensions import db
 from app.http_errors import json_error
 from app.services.errors import DomainError
 from app.services.recuperation import balance as balances
+from app.services.recuperation import complaints as complaints_svc
 from app.services.recuperation import declarations as svc
 from app.services.recuperation import policy as policies
 from app.services.recuperation import reservations
@@ -76,7 +77,8 @@ class RecuperationApi(JsonApi):
             "types": [{"value": t, "label": RecupType.label_of(t)} for t in policies.types_for(db.session, policy,
                                                                                                   member)],
             "budget": f"{policy.budget:.2f}", "commitment_text": policy.commitment_text,
-            "last_union": {"id": member.org_id, "name": member.org.name}})
+            "last_union": {"id": member.org_id, "name": member.org.name},
+            "has_citizen_card": member.holds_citizen_card})  # 市内 types need it (refused without)
 
     @expose("/orgs/search", methods=["GET"])
     @bound_endpoint("member_id", BOUND)
@@ -283,6 +285,70 @@ class RecuperationApi(JsonApi):
         result = balances.balance_of(db.session, member_id, _year())
         return self.response(200, result={"entitlement": f"{result.entitlement:.2f}",
                                           "consumed": f"{result.consumed:.2f}", "balance": f"{result.balance:.2f}"})
+
+    @expose("/complaints", methods=["GET"])
+    @bound_endpoint("member_id", BOUND)
+    def complaints(self, member_id):
+        """My complaints, newest first, with status and reply.
+        ---
+        get:
+          responses:
+            200: {description: "[{id, base, content, status_label, reply…}]"}
+        """
+        return self.response(200, result=[complaints_svc.describe(db.session, c)
+                                          for c in complaints_svc.member_complaints(db.session, member_id)])
+
+    @expose("/complaints/<int:complaint_id>", methods=["GET"])
+    @bound_endpoint("member_id", BOUND)
+    def complaint(self, member_id, complaint_id):
+        """One complaint: mine only (another member's → 404).
+        ---
+        get:
+          parameters:
+          - {in: path, name: complaint_id, required: true, schema: {type: integer}}
+          responses:
+            200: {description: the complaint}
+            404: {description: not_found}
+        """
+        found = complaints_svc.member_complaint(db.session, member_id, complaint_id)
+        return self.response(200, result=complaints_svc.describe(db.session, found))
+
+    @expose("/complaints", methods=["POST"])
+    @bound_endpoint("member_id", BOUND)
+    def complaint_create(self, member_id):
+        """投诉 (S000:L47): ``content``, optional ``base_id``; multipart ``files`` (pictures / PDFs, 5 at most).
+        ---
+        post:
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    content: {type: string}
+                    base_id: {type: integer}
+              multipart/form-data:
+                schema:
+                  type: object
+                  properties:
+                    content: {type: string}
+                    base_id: {type: integer}
+                    files: {type: array, items: {type: string, format: binary}}
+          responses:
+            201: {description: filed (待处理)}
+            400: {description: bad_request, file_refused}
+        """
+        body = {**request.form.to_dict(), **_json_body()}
+        base_id = body.get("base_id")
+        if isinstance(base_id, str):
+            base_id = int(base_id) if base_id.isdigit() and len(base_id) < 10 else (None if not base_id else -1)
+        limit = current_app.config["ATTACHMENT_MAX_BYTES"] + 1
+        files = [(f.filename, f.read(limit)) for f in request.files.getlist("files")[:complaints_svc.MAX_FILES + 1]
+                 if f and f.filename]
+        complaint = complaints_svc.file_complaint(db.session, member=db.session.get(Member, member_id),
+                                                  actor=_actor(), content=body.get("content"), base_id=base_id,
+                                                  files=files)
+        return self.response(201, result=complaints_svc.describe(db.session, complaint))
 
 
 def _actor():

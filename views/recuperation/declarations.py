@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from wtforms import SelectField
 
 from app.extensions import db
@@ -14,6 +14,7 @@ from app.security import current_user, org_in_scope, org_scope_clause
 from app.services.errors import DomainError
 from app.services.exports import ExportField as _F
 from app.services.recuperation import declarations as svc
+from app.services.recuperation import notifications
 from app.services.recuperation import policy as policies
 from app.services.review_flow import trail_of
 from app.validators import normalize_text
@@ -196,6 +197,9 @@ class TourGroupView(ScopedModelView):
             raise DomainError("返回日期不能早于出发日期")
         if item.org is not None:
             item.org_id = item.org.id
+        before = inspect(item).attrs.status.history.deleted
+        if not is_created and item.status == TourGroupStatus.FORMED and before and before[0] != TourGroupStatus.FORMED:
+            notifications.group_formed(db.session, item)   # 已成团: the members are told (same commit)
 
 
 class PendingOrgView(BaseView):

@@ -5,22 +5,28 @@ from __future__ import annotations
 from flask_appbuilder.models.filters import BaseFilter
 from sqlalchemy import select
 
+from app.extensions import db
 from app.masking import mask_id_number, mask_phone
+from app.security import current_user
+from app.services.recuperation import orders
+from app.services.review_flow import actions_from, trail_of
 from app.services.exports import ExportField
 from models.members import Member
-from models.recuperation import (LIVE_STATUSES, Consumption, Declaration, DeclarationDay, Product, ProductCategory,
+from models.recuperation import (LIVE_STATUSES, RESERVATION_FLOW, Consumption, Declaration, DeclarationDay, Product, ProductCategory,
                                  RecupBase, Reservation, ReservationStatus)
 
-from ..base import ScopedInterface, ScopedModelView
+from ..base import ReviewFlowMixin, ScopedInterface, ScopedModelView
 
 
-class ReservationView(ScopedModelView):
-    """每日订单: a base manager sees his own base's orders only (another base's → 404)."""
+class ReservationView(ReviewFlowMixin, ScopedModelView):
+    """每日订单: a base manager sees his own base's orders only (another base's → 404) and may cancel
+    one with a reason (基地取消预约: the member is told)."""
 
     datamodel = ScopedInterface(Reservation)
     base_column = "base_id"
-    base_permissions = ["can_list", "can_show", "can_export"]
-    include_route_methods = {"list", "show", "export", "lookup"}
+    review_flow = RESERVATION_FLOW
+    base_permissions = ["can_list", "can_show", "can_export", "can_cancel"]
+    include_route_methods = {"list", "show", "export", "lookup", "flow_form", "action", "action_post"}
     list_title = show_title = "基地每日订单"
     list_columns = ["day", "base", "product", "quantity", "price", "member_name", "member_phone_masked", "status",
                     "created_at"]
@@ -38,6 +44,15 @@ class ReservationView(ScopedModelView):
                      ExportField("联系电话", Reservation.member_phone, mask_phone),
                      ExportField("状态", Reservation.status, ReservationStatus.label_of))
     export_joins = ((Product, Product.id == Reservation.product_id), (RecupBase, RecupBase.id == Reservation.base_id))
+
+    def apply_review(self, item_id, action, reason):
+        orders.cancel_by_base(db.session, item_id, actor=current_user(), reason=reason)
+
+    def show_context(self, item):
+        allowed = actions_from(RESERVATION_FLOW, item.status) \
+            if self.appbuilder.sm.has_access("can_cancel", self.class_permission_name) else []
+        return {"flow_actions": allowed, "flow_labels": {a: t.label for (_s, a), t in RESERVATION_FLOW.items()},
+                "trail": trail_of(db.session, Reservation, item.id), "status_label": ReservationStatus.label_of}
 
 
 class FilterLivePlan(BaseFilter):

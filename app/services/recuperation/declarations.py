@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.security import org_in_scope, org_scope_clause
-from app.services import audit, organizations, outbox, review_flow
+from app.services import audit, organizations, review_flow
 from app.services.errors import DomainError, NotFoundError
 from app.validators import normalize_text
 from models.audit import AuditEvent
@@ -27,6 +27,7 @@ from models.recuperation import (CITY_TYPES, DECLARATION_FLOW, PLATFORM_TYPES, B
                                  DeclarationDay, DeclarationItem, DeclarationStatus, Product, ProductStatus,
                                  RecupType, Reservation, ReservationStatus, TourGroup, TourGroupStatus)
 
+from . import notifications
 from . import policy as policies
 from . import reservations
 
@@ -280,7 +281,13 @@ def _validate(session, declaration: Declaration, member: Member, policy, days: l
     dtype = declaration.type
     county = policies.county_of(session, member.org_id) if dtype == RecupType.CITY_COUNTY else None
     if not policies.allows_type(session, policy, member, dtype, county):
+        if dtype == RecupType.FRONTLINE and dtype in policy.allowed_types:
+            raise DomainError(f"您不在{policy.year}年度一线职工疗休养名单内，不能选择「一线职工疗休养」"
+                              "（名单由市、区县总工会导入）", field="type", code="not_on_roster")
         raise DomainError(f"本年度您不能选择「{RecupType.label_of(dtype)}」", field="type")
+    if dtype in CITY_TYPES and not member.holds_citizen_card:
+        raise DomainError("市内疗休养须使用市民卡在基地刷卡记账，您尚未登记市民卡，请先由所在工会登记市民卡号"
+                          "或「持有市民卡」后再申报", field="type", code="no_citizen_card")
     if dtype == RecupType.NONE and days:
         raise ItineraryError("本年度不参加无需填报行程")
     if dtype not in CITY_TYPES and any(d.items for d in days):
@@ -308,10 +315,8 @@ def _summary(declaration, lines, policy) -> list[str]:
 
 
 def _notify(session, declaration: Declaration, member: Member, template: str, **params) -> None:
-    """SMS to the member through the outbox (sent if and only if the caller commits)."""
-    if member.phone:
-        outbox.queue_sms(session, member.phone, template, {"name": member.name, "year": declaration.year, **params},
-                         related=declaration)
+    """站内信 + SMS to the member (both exist if and only if the caller commits)."""
+    notifications.send(session, member, template, {"year": declaration.year, **params}, related=declaration)
 
 
 def _stored_days(declaration) -> list[PlanDay]:
