@@ -92,6 +92,9 @@ class SubsidyApplication(Model):
     submitted_at = Column(UTCDateTime)
     status_at = Column(UTCDateTime, default=utcnow, nullable=False)  # entered the current status (queue age)
     paid_at = Column(UTCDateTime)
+    paid_on = Column(Date)                                         # the bank's value date (return file)
+    payment_reference = Column(String(60))                         # 银行流水号
+    payment_batch = Column(String(30))                             # the return-file batch that paid it
     created_at = Column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = Column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

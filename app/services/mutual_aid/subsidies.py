@@ -342,6 +342,39 @@ def review_application(session: Session, application_id: int, action: str, *, ac
         NotFoundError (out of scope), InvalidTransitionError, SelfApprovalError, ReasonRequiredError,
         DomainError (amount 0, inputs).
     """
+    application = _step(session, application_id, action, actor=actor, reason=reason, total_cost=total_cost,
+                        base=base)
+    session.commit()
+    return application
+
+
+def mark_paid(session: Session, application_id: int, actor, *, paid_on: date | None = None,
+              reference: str | None = None, batch: str | None = None) -> SubsidyApplication:
+    """审核通过 → 办结 from the bank's return file (or one by one), with the same 站内信 + SMS as the
+    one-by-one 已打款 step (no commit: payments.py commits one return file at a time).
+
+    Raises:
+        NotFoundError (out of scope), InvalidTransitionError (not 审核通过).
+    """
+    application = _step(session, application_id, "pay", actor=actor)
+    application.paid_on = paid_on or today()
+    application.payment_reference = (reference or "").strip()[:60] or application.payment_reference
+    application.payment_batch = batch or application.payment_batch
+    return application
+
+
+def mark_failed(session: Session, application_id: int, actor, *, reason: str) -> SubsidyApplication:
+    """审核通过 → 打款失败 with the bank's reason and the worker's 站内信 + SMS (no commit).
+
+    Raises:
+        NotFoundError, InvalidTransitionError, ReasonRequiredError.
+    """
+    return _step(session, application_id, "pay_fail", actor=actor, reason=reason)
+
+
+def _step(session: Session, application_id: int, action: str, *, actor, reason: str | None = None,
+          total_cost=None, base=None) -> SubsidyApplication:
+    """One step of ``review_application`` and its messages, without the commit."""
     flow = subsidy_flow()
     if action == "approve_first":
         total_cost, base = _decimal(total_cost, "住院总费用"), _decimal(base, "补助基数")
@@ -367,6 +400,7 @@ def review_application(session: Session, application_id: int, action: str, *, ac
                      sms_params={"name": name, "reason": reason})
     elif action == "pay":
         application.paid_at, application.open_stay = utcnow(), None
+        application.paid_on, application.pay_fail_reason = today(), None
         amount = f"{application.amount:.2f}"
         inbox.notify(session, recipient_id=application.applicant_id, category=MessageCategory.SUBSIDY,
                      title="申请已成功办结",
@@ -381,7 +415,6 @@ def review_application(session: Session, application_id: int, action: str, *, ac
                      body=f"您提交的“{name}”的住院医疗补助申请打款失败，请修正信息。失败原因：{reason}",
                      related=application, phone=_phone_of(session, application), sms_template="subsidy_pay_failed",
                      sms_params={"name": name})
-    session.commit()
     return application
 
 
