@@ -83,7 +83,12 @@ class SubsidyApplication(Model):
     account_type = Column(String(10))
     payee_account = Column(String(30))
     total_cost = Column(Numeric(12, 2))                            # 住院总费用
-    base = Column(Numeric(12, 2))                                  # 补助基数
+    # the settlement sheet's payments: the base defaults to total − these four, editable
+    fund_paid = Column(Numeric(12, 2))                             # 统筹支付
+    critical_paid = Column(Numeric(12, 2))                         # 大病保险支付
+    other_paid = Column(Numeric(12, 2))                            # 其他报销
+    self_paid_full = Column(Numeric(12, 2))                        # 全自费
+    base = Column(Numeric(12, 2))                                  # 补助基数 (政策范围内自付)
     amount = Column(Numeric(12, 2))                                # 补助金额 (C1); NULL = 待定
     rule_version = Column(Integer)
     reject_reason = Column(String(500))                            # 备注 shown to the worker

@@ -77,8 +77,17 @@ def test_a_worker_applies_and_the_office_reviews_twice_and_pays(live_server, pag
     assert number in page.inner_text("body") and "已等待" in page.inner_text("body")
     shot(page, "first-queue")
     page.click(f"a[href*='/subsidyfirstreviewview/show/{application.id}']")
+    # the settlement sheet's figures; the base follows the default formula by itself
     page.fill("#total_cost", "56308.05")
-    page.fill("#base", "23307.60")
+    page.fill("#fund_paid", "30000.00")
+    page.fill("#self_paid_full", "3000.45")
+    assert page.input_value("#base") == "23307.60"  # 56,308.05 − 30,000.00 − 3,000.45, not typed
+    page.fill("#base", "20000")  # editable: the reviewer's own base wins …
+    page.fill("#other_paid", "1.00")
+    assert page.input_value("#base") == "20000"
+    page.fill("#base", "")  # … and emptying it brings the formula back
+    page.fill("#other_paid", "")
+    assert page.input_value("#base") == "23307.60"
     shot(page, "first-show")
     submit(page, "#step-approve_first button[type=submit]")
     assert any("「初核通过」已完成" in f for f in flashes(page, "success"))

@@ -18,7 +18,8 @@ LABELS = {"number": "申请单号", "person_name": "补助人", "org": "所属�
           "amount_label": "补助金额（元）", "submitted_at": "提交时间", "age_label": "已等待", "created_at": "创建时间",
           "admission_date": "入院日期", "discharge_date": "出院日期", "hospital": "就诊医院", "payee_name": "收款人",
           "payee_relation": "与参保人关系", "payee_bank": "开户银行", "payee_account_masked": "收款账号",
-          "total_cost": "住院总费用（元）", "base": "补助基数（元）", "reject_reason": "驳回理由",
+          "total_cost": "住院总费用（元）", "fund_paid": "统筹支付（元）", "critical_paid": "大病保险支付（元）",
+          "other_paid": "其他报销（元）", "self_paid_full": "全自费（元）", "base": "补助基数（元）", "reject_reason": "驳回理由",
           "pay_fail_reason": "打款失败原因", "paid_at": "打款时间", "plan": "保障活动"}
 FILES = [(ID_FRONT, "身份证正面"), (ID_BACK, "身份证反面"), (RECEIPT, "住院费用单据"), (RELATION_PROOF, "关系证明")]
 
@@ -33,8 +34,8 @@ class SubsidyApplicationView(StepFlowMixin, AttachmentsMixin, ScopedModelView):
     list_columns = ["number", "person_name", "org", "status_label", "amount_label", "submitted_at", "age_label"]
     show_columns = ["number", "person_name", "plan", "org", "status_label", "admission_date", "discharge_date",
                     "hospital", "payee_name", "payee_relation", "payee_bank", "payee_account_masked", "total_cost",
-                    "base", "amount_label", "reject_reason", "pay_fail_reason", "submitted_at", "paid_at",
-                    "created_at"]
+                    "fund_paid", "critical_paid", "other_paid", "self_paid_full", "base", "amount_label",
+                    "reject_reason", "pay_fail_reason", "submitted_at", "paid_at", "created_at"]
     search_columns = ["number", "status", "submitted_at"]
     label_columns = LABELS
     enum_columns = {"status": SubsidyStatus}
@@ -46,13 +47,15 @@ class SubsidyApplicationView(StepFlowMixin, AttachmentsMixin, ScopedModelView):
 
     def apply_step(self, item_id, action, form, actor):
         svc.review_application(db.session, item_id, action, actor=actor, reason=form.get("reason"),
-                               total_cost=form.get("total_cost"), base=form.get("base"))
+                               total_cost=form.get("total_cost"), base=form.get("base"),
+                               sheet={k: form.get(k) for k in svc.SHEET_FIELDS})
 
     def show_context(self, item):
         return {"trail": trail_of(db.session, SubsidyApplication, item.id), "status_label": SubsidyStatus.label_of,
                 "steps": self.allowed_steps(item), "step_labels": self.step_labels(),
                 "files": [(label, attachments_of(db.session, item, kind)) for kind, label in FILES],
-                "account_type_label": AccountType.label_of(item.account_type) if item.account_type else ""}
+                "account_type_label": AccountType.label_of(item.account_type) if item.account_type else "",
+                "sheet_fields": svc.SHEET_FIELDS}
 
 
 class SubsidyFirstReviewView(SubsidyApplicationView):
