@@ -36,6 +36,7 @@ DEMO_ACCOUNTS = [
     ("auditor", "审计员", "county"),
     ("member", "会员", "member"),
     ("office", "办事处业务人员", "county"),
+    ("worker", "会员", None),  # the worker client (S001): bound to an insured person in _seed_worker
 ]
 
 
@@ -294,12 +295,28 @@ def _seed_mutual_aid(session, orgs, rng):
     invoicing.submit_invoices(session, effective.id, actor=handler)
     invoicing.confirm_payment(session, effective.id, actor=finance, amount=effective.payable,
                               paid_on=utcnow().date(), reference="DEMO-BANK-0001")
+    _seed_worker(session, effective)
     draft = enrollment.create_enrollment(session, actor=handler, plan_shares={female.id: 1})
     _seed_persons(session, draft, draft.plans[0], rng, normal=5, high=0, female=True)
     from app.services.mutual_aid.claims import ensure_claim_kinds
 
     ensure_claim_kinds(session)  # 申领类型 (疾病住院 … 女职工特疾): the plans offer those of their plan kind
     session.commit()
+
+
+def _seed_worker(session, effective):
+    """The demo worker ``worker`` bound (SMS code and all, as the client does) to the first insured
+    person of the effective enrollment, so the worker API answers with a 参保记录 at once."""
+    from app.services.mutual_aid import workers
+    from models.mutual_aid import InsuredPerson
+    from models.security import AppUser
+
+    user = session.query(AppUser).filter_by(username="worker").one()
+    person = session.scalars(select(InsuredPerson).where(InsuredPerson.enrollment_id == effective.id)
+                             .order_by(InsuredPerson.id)).first()
+    code = workers.send_bind_code(session, person.mobile)
+    workers.bind_worker(session, user, name=person.name, id_type="resident", id_number=person.id_number,
+                        phone=person.mobile, code=code)
 
 
 def _seed_persons(session, enrollment_row, line, rng, *, normal, high, female=False):

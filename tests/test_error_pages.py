@@ -8,7 +8,7 @@ from flask import abort
 from seed.loader import DEMO_ACCOUNTS
 from tests.conftest import IsolatedClient, _config, login
 
-WEB_USERS = [u for u, _role, _bound in DEMO_ACCOUNTS if u != "member"]
+WEB_USERS = [u for u, role, _bound in DEMO_ACCOUNTS if role != "会员"]  # 会员: JSON API only
 ENGLISH = ("Not Found", "Forbidden", "Method Not Allowed", "Bad Request", "Internal Server Error",
            "Request Entity Too Large", "The requested URL")
 

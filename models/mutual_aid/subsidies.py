@@ -83,7 +83,12 @@ class SubsidyApplication(Model):
     account_type = Column(String(10))
     payee_account = Column(String(30))
     total_cost = Column(Numeric(12, 2))                            # 住院总费用
-    base = Column(Numeric(12, 2))                                  # 补助基数
+    # the settlement sheet's payments: the base defaults to total − these four, editable
+    fund_paid = Column(Numeric(12, 2))                             # 统筹支付
+    critical_paid = Column(Numeric(12, 2))                         # 大病保险支付
+    other_paid = Column(Numeric(12, 2))                            # 其他报销
+    self_paid_full = Column(Numeric(12, 2))                        # 全自费
+    base = Column(Numeric(12, 2))                                  # 补助基数 (政策范围内自付)
     amount = Column(Numeric(12, 2))                                # 补助金额 (C1); NULL = 待定
     rule_version = Column(Integer)
     reject_reason = Column(String(500))                            # 备注 shown to the worker
@@ -92,6 +97,9 @@ class SubsidyApplication(Model):
     submitted_at = Column(UTCDateTime)
     status_at = Column(UTCDateTime, default=utcnow, nullable=False)  # entered the current status (queue age)
     paid_at = Column(UTCDateTime)
+    paid_on = Column(Date)                                         # the bank's value date (return file)
+    payment_reference = Column(String(60))                         # 银行流水号
+    payment_batch = Column(String(30))                             # the return-file batch that paid it
     created_at = Column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = Column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

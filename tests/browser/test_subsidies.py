@@ -1,7 +1,8 @@
 """Playwright in Debian's Chromium + the worker API (seed 001): a worker binds his account with the SMS
 code, fills the three steps and submits; reviewer A passes 初核 with the seed's figures (C1 → 8,323.04),
 reviewer B passes 复核, finance marks it 已打款; the worker then sees 办结 and the message with the
-card tail through the API."""
+card tail through the API. Then finance pays two approved applications in one bank batch: the payments
+page lists them, the batch file carries them, the bank's return file marks one paid and one failed."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,9 +13,18 @@ from app.services.mutual_aid.subsidies import today
 from models.mutual_aid import SubsidyApplication
 from models.outbox import SmsMessage
 from tests.browser.pages import assert_clean, flashes, login, submit
-from tests.factories import county, make_user
+from tests.factories import county, make_user, make_xlsx
 from tests.mutual_aid.conftest import finance, office, office_staff, plan, unit_and_handler  # noqa: F401
-from tests.mutual_aid.worker_fixtures import CARD, covered, png, reviewer  # noqa: F401
+from tests.mutual_aid.worker_fixtures import (  # noqa: F401
+    CARD,
+    at_status,
+    covered,
+    other_worker,
+    png,
+    reviewer,
+    reviewer2,
+    worker,
+)
 
 SHOTS = "/tmp/h3-subsidy-{}.png"
 
@@ -67,8 +77,17 @@ def test_a_worker_applies_and_the_office_reviews_twice_and_pays(live_server, pag
     assert number in page.inner_text("body") and "已等待" in page.inner_text("body")
     shot(page, "first-queue")
     page.click(f"a[href*='/subsidyfirstreviewview/show/{application.id}']")
+    # A-2: the settlement sheet's figures; the base follows the default formula by itself
     page.fill("#total_cost", "56308.05")
-    page.fill("#base", "23307.60")
+    page.fill("#fund_paid", "30000.00")
+    page.fill("#self_paid_full", "3000.45")
+    assert page.input_value("#base") == "23307.60"  # 56,308.05 − 30,000.00 − 3,000.45, not typed
+    page.fill("#base", "20000")  # editable: the reviewer's own base wins …
+    page.fill("#other_paid", "1.00")
+    assert page.input_value("#base") == "20000"
+    page.fill("#base", "")  # … and emptying it brings the formula back
+    page.fill("#other_paid", "")
+    assert page.input_value("#base") == "23307.60"
     shot(page, "first-show")
     submit(page, "#step-approve_first button[type=submit]")
     assert any("「初核通过」已完成" in f for f in flashes(page, "success"))
@@ -99,3 +118,45 @@ def test_a_worker_applies_and_the_office_reviews_twice_and_pays(live_server, pag
     assert detail["status_label"] == "办结" and detail["amount"] == "8323.04"
     messages = api.get(f"{live_server}/api/v1/worker/messages?category=补助申请", headers=headers).json()["result"]
     assert "补助金已打款至尾号3235的银行卡" in messages[0]["body"] and "补助金额：8323.04" in messages[0]["body"]
+
+
+def test_finance_pays_two_subsidies_in_one_bank_batch(live_server, page, ctx, worker, other_worker, reviewer,
+                                                     reviewer2, finance, tmp_path):
+    from app.xlsx.reader import read_rows
+
+    paid, failed = (at_status(ctx, user, "approved", reviewer, reviewer2, finance) for user in (worker, other_worker))
+
+    # 1. the payments page: both applications waiting, the account masked
+    login(page, live_server, "finance")
+    page.goto(f"{live_server}/claims/payments")
+    table = page.inner_text("#subsidy-table")
+    assert paid.number in table and failed.number in table and "8323.04" in table
+    assert CARD not in page.inner_text("body") and "6222***********3235" in table
+    assert_clean(page)
+    shot(page, "batch-queue")
+
+    # 2. 导出打款批次: the file the bank gets carries the whole account
+    with page.expect_download() as download:
+        page.click("#batch-export")
+    path = tmp_path / "批次.xlsx"
+    download.value.save_as(path)
+    rows = {r[0]: r for r in read_rows(str(path))}
+    assert rows[paid.number][4] == CARD and rows[paid.number][6] == "补助申请"
+
+    # 3. 导入回盘: one 成功, one 失败
+    back = make_xlsx(tmp_path / "回盘.xlsx", [["业务编号", "打款结果", "银行流水号", "打款日期", "失败原因"],
+                                             [paid.number, "成功", "ICBC-ZY-9", "", ""],
+                                             [failed.number, "失败", "", "", "账户已冻结"]], sheet="银行回盘")
+    page.set_input_files("#return-file", back)
+    submit(page, "#bank-return button[type=submit]")
+    assert any("银行回盘" in f for f in flashes(page, "success"))
+    assert_clean(page)
+    page.goto(f"{live_server}/claims/payments")
+    assert paid.number not in page.inner_text("#subsidy-table")
+    failed_rows = page.inner_text("#failed-subsidy-table")
+    assert failed.number in failed_rows and "账户已冻结" in failed_rows
+    assert_clean(page)
+    shot(page, "batch-returned")
+    ctx.expire_all()
+    assert ctx.get(SubsidyApplication, paid.id).status == "done"
+    assert ctx.get(SubsidyApplication, failed.id).status == "pay_failed"

@@ -72,3 +72,14 @@ def test_coverage_months_end_the_day_before_the_same_date(office):
     fixed = ProtectionPlan(coverage_mode=CoverageMode.FIXED, coverage_start=date(2025, 1, 1),
                            coverage_end=date(2025, 12, 31))
     assert plans.coverage_for(fixed, date(2025, 6, 1)) == (date(2025, 1, 1), date(2025, 12, 31))
+
+
+def test_default_base_is_total_minus_the_sheets_payments():
+    from decimal import Decimal
+
+    from app.services.mutual_aid.plans import default_base
+
+    # C1's pair split as 统筹 30,000.00 + 全自费 3,000.45: 56,308.05 − 33,000.45 = 23,307.60
+    assert default_base(Decimal("56308.05"), Decimal("30000.00"), Decimal(0), Decimal(0),
+                        Decimal("3000.45")) == Decimal("23307.60")
+    assert default_base(Decimal("100.00"), Decimal("150.00")) == Decimal("0.00")

@@ -268,3 +268,14 @@ def test_malformed_and_oversized_input_is_a_chinese_refusal_never_a_500(ctx, api
         response = call(method, url, **kw)
         assert response.status_code in (400, 404, 409), (url, response.status_code)
         assert chinese(response), (url, response.get_data(as_text=True))
+
+
+def test_the_seeded_demo_worker_logs_in_and_sees_his_record(app):
+    client = app.test_client()
+    headers = token(client, "worker")  # README 演示账号: worker / the demo password
+    me = client.get("/api/v1/worker/me", headers=headers)
+    assert me.status_code == 200, me.get_data(as_text=True)
+    record = me.json["result"]["records"][0]
+    assert record["plan"] == "职工住院医疗互助保障" and record["status"] == "有效"
+    assert record["unit"] == "上海黄浦互助示范科技有限公司"
+    assert client.get("/api/v1/worker/subsidies", headers=headers).status_code == 200

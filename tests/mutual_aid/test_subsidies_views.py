@@ -104,3 +104,49 @@ def test_the_info_change_pages_run_both_reviews(app, ctx, worker, reviewer, revi
     ctx.expire_all()
     assert ctx.get(type(row), row.id).status == InfoChangeStatus.DONE
     assert _client(app, make_user(ctx, "财务", county(ctx, 0))).get("/infochangeview/list/").status_code == 403
+
+
+# --- A-2: the base from the settlement sheet, default formula (C1 proposal) -----------------------
+# C1's pair: total 56,308.05, base 23,307.60 (difference 33,000.45); one split of the difference:
+# 统筹支付 30,000.00 + 全自费 3,000.45 → base 56,308.05 − 30,000.00 − 3,000.45 = 23,307.60 → 8,323.04
+C1_SHEET = {"total_cost": "56308.05", "fund_paid": "30000.00", "critical_paid": "", "other_paid": "",
+            "self_paid_full": "3000.45"}
+
+
+def test_first_review_page_offers_the_sheet_and_the_default_base(app, ctx, worker, reviewer, reviewer2, finance):
+    app_ = at_status(ctx, worker, "pending_first", reviewer, reviewer2, finance)
+    show = _client(app, reviewer).get(f"/subsidyfirstreviewview/show/{app_.id}").get_data(as_text=True)
+    for label in ("统筹支付", "大病保险支付", "其他报销", "全自费", "住院总费用 − 统筹支付 − 大病保险支付 − 其他报销 − 全自费"):
+        assert label in show
+    assert "js/subsidy_base.js" in show
+
+
+def test_a_blank_base_takes_the_default_formula_on_c1s_numbers(app, ctx, worker, reviewer, reviewer2, finance):
+    app_ = at_status(ctx, worker, "pending_first", reviewer, reviewer2, finance)
+    response = _client(app, reviewer).post(f"/subsidyfirstreviewview/step/{app_.id}",
+                                           data={"action": "approve_first", **C1_SHEET, "base": ""})
+    assert response.status_code == 302 and _status(ctx, app_.id) == SubsidyStatus.PENDING_SECOND
+    stored = ctx.get(SubsidyApplication, app_.id)
+    assert (str(stored.base), str(stored.amount)) == ("23307.60", "8323.04")
+    assert (str(stored.fund_paid), str(stored.critical_paid), str(stored.self_paid_full)) == (
+        "30000.00", "0.00", "3000.45")
+
+
+def test_an_entered_base_overrides_the_formula(app, ctx, worker, reviewer, reviewer2, finance):
+    app_ = at_status(ctx, worker, "pending_first", reviewer, reviewer2, finance)
+    _client(app, reviewer).post(f"/subsidyfirstreviewview/step/{app_.id}",
+                                data={"action": "approve_first", **C1_SHEET, "base": "10000.00"})
+    stored = ctx.get(SubsidyApplication, app_.id)
+    assert (str(stored.base), str(stored.amount)) == ("10000.00", "3000.00")
+
+
+def test_sheet_payments_above_the_total_are_refused_in_chinese(app, ctx, worker, reviewer, reviewer2, finance):
+    app_ = at_status(ctx, worker, "pending_first", reviewer, reviewer2, finance)
+    response = _client(app, reviewer).post(f"/subsidyfirstreviewview/step/{app_.id}", data={
+        "action": "approve_first", "total_cost": "1000", "fund_paid": "800", "self_paid_full": "300.01", "base": ""},
+        follow_redirects=True)
+    assert "之和不能大于住院总费用" in response.get_data(as_text=True)
+    bad = _client(app, reviewer).post(f"/subsidyfirstreviewview/step/{app_.id}", data={
+        "action": "approve_first", "total_cost": "1000", "fund_paid": "abc"}, follow_redirects=True)
+    assert bad.status_code == 200 and "请填写统筹支付（数字）" in bad.get_data(as_text=True)
+    assert _status(ctx, app_.id) == SubsidyStatus.PENDING_FIRST

@@ -1,15 +1,18 @@
-"""Review flows as FAB actions: a transition table becomes buttons confirmed on one form page."""
+"""Review flows in views: a transition table as FAB list actions confirmed on one form page
+(``ReviewFlowMixin``), and the one-row steps a show page posts (``StepFlowMixin``)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.baseviews import expose
 
 from app.extensions import db
+from app.security import current_user
 from app.services.errors import DomainError
-from app.services.review_flow import flow_actions
+from app.services.review_flow import actions_from, flow_actions
 
 from .display import as_list
 
@@ -87,3 +90,50 @@ class ReviewFlowMixin:
                 return redirect(back)
         return self.render_template("union/flow_form.html", title=transition.label, transition=transition,
                                     items=items, action=action, reason=request.form.get("reason", ""), back=back)
+
+
+class StepFlowMixin:
+    """One step of a row's flow, posted from its show page to ``step/<pk>``.
+
+    Subclasses set ``step_actions`` (the steps this page may take; each also needs the grant
+    ``can_<step_permission>``, mapped with ``method_permission_name = {"step": ...}``) and implement
+    ``step_flow()`` (the transition table) and ``apply_step(item_id, action, form, actor)`` by calling
+    one domain service. A step not offered here answers 404; a refusal is flashed in Chinese on the
+    show page; a success returns to the list.
+    """
+
+    step_actions: tuple[str, ...] = ()
+    step_permission = "review"
+
+    def step_flow(self) -> dict:
+        raise NotImplementedError
+
+    def apply_step(self, item_id: int, action: str, form, actor):
+        raise NotImplementedError
+
+    def step_labels(self) -> dict[str, str]:
+        return {a: t.label for (_s, a), t in self.step_flow().items()}
+
+    def allowed_steps(self, item) -> list[str]:
+        """The steps valid from the row's state that this page offers and the user may take."""
+        if not self.appbuilder.sm.has_access(f"can_{self.step_permission}", self.class_permission_name):
+            return []
+        return [a for a in actions_from(self.step_flow(), item.status) if a in self.step_actions]
+
+    @expose("/step/<int:pk>", methods=["POST"])
+    @has_access
+    def step(self, pk):
+        """One step of the flow on this row: the service decides; a refusal is flashed in Chinese."""
+        item = self.scoped_item(pk)
+        action = request.form.get("action", "")
+        if action not in self.step_actions:
+            abort(404)
+        label = self.step_labels().get(action, action)
+        try:
+            self.apply_step(item.id, action, request.form, current_user())
+        except DomainError as err:
+            db.session.rollback()
+            flash(err.message, "danger")
+            return redirect(url_for(".show", pk=pk))
+        flash(f"「{label}」已完成：{item.number}", "success")
+        return redirect(url_for(".list"))

@@ -333,10 +333,16 @@ class ClaimView(BaseView):
     @expose("/payments")
     @has_access
     def payments_page(self):
+        """Every payable kind waiting in scope (申领案件 SL…, 补助申请 ZY…): the batch export and the bank's
+        return file cover them all; one by one on each item's own page."""
         actor = current_user()
-        return self.render_template("union/mutual_aid/claims_queue.html", title="申领打款", stage="pay",
+        sm = self.appbuilder.sm
+        return self.render_template("union/mutual_aid/claims_queue.html", title="申领与补助打款", stage="pay",
                                     rows=svc.queue(db.session, actor, ClaimStatus.PENDING_PAYMENT), payments=True,
-                                    failed=svc.queue(db.session, actor, ClaimStatus.PAYMENT_FAILED))
+                                    failed=svc.queue(db.session, actor, ClaimStatus.PAYMENT_FAILED),
+                                    subsidies=payments.pending_items(db.session, actor, ["subsidy"]),
+                                    failed_subsidies=payments.failed_subsidies(db.session, actor),
+                                    subsidy_pay=sm.has_access("can_pay", "SubsidyPaymentView"))
 
     @expose("/<int:claim_id>/pay", methods=["POST"])
     @has_access

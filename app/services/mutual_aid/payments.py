@@ -1,8 +1,8 @@
 """打款 (finance): payable kinds in one registry, the bank payment-batch xlsx, the bank's return file.
 
 A *payable kind* says how to list its items waiting for payment in the actor's scope, find one by
-its business number, and mark it paid or failed (through its own flow table). Claims register
-here; subsidy applications (S001) plug in the same way with ``register_payable``. The batch export
+its business number, and mark it paid or failed (through its own flow table). Claims (SL…) and
+subsidy applications (ZY…, S001) register here with ``register_payable``. The batch export
 goes through the one export path (``app/services/exports.py``); the return file through the one
 import engine (``app/services/imports.py``, kind ``bank_return``): one row per number, 成功 → paid,
 失败 → failed with the bank's reason; a number not waiting for payment is a rejected row.
@@ -18,14 +18,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.security import org_scope_clause
 from app.services import exports, imports
 from app.services.errors import DomainError
 from app.xlsx.cells import CellError, date_value, text
 from app.xlsx.writer import Column, SheetSpec
 from models.base import DISPLAY_TZ, utcnow
-from models.mutual_aid import Claim, ClaimStatus
+from models.mutual_aid import Claim, ClaimStatus, SubsidyApplication, SubsidyStatus
 
 from . import claims as claim_svc
+from . import subsidies as subsidy_svc
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,16 @@ class PayableItem:
     account: str
     amount: Decimal
     since: datetime
+
+    @property
+    def account_masked(self) -> str:
+        """As the claim pages show an account (first 4, last 4): the batch file alone carries it whole."""
+        value = self.account
+        return value if len(value) <= 8 else value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+    @property
+    def age_hours(self) -> int:
+        return int((utcnow() - self.since).total_seconds() // 3600)
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,41 @@ register_payable(PayableKind(
     mark_paid=lambda s, i, actor, paid_on, reference, batch=None: claim_svc.mark_paid(
         s, i, actor, paid_on=paid_on, reference=reference, batch=batch),
     mark_failed=lambda s, i, actor, reason: claim_svc.mark_failed(s, i, actor, reason=reason),
+))
+
+
+# --- subsidy applications (S001) as a payable kind ------------------------------------------
+def _subsidy_scope(actor):
+    return org_scope_clause(SubsidyApplication.org_id, actor)
+
+
+def _subsidy_items(session: Session, actor) -> list[PayableItem]:
+    rows = session.scalars(select(SubsidyApplication).where(
+        SubsidyApplication.status == SubsidyStatus.APPROVED, _subsidy_scope(actor))
+        .order_by(SubsidyApplication.status_at, SubsidyApplication.id))
+    return [PayableItem("subsidy", a.id, a.number, a.payee_name or "", a.payee_bank or "", "",
+                        a.payee_account or "", a.amount, a.status_at) for a in rows]
+
+
+def _subsidy_find(session: Session, number: str, actor) -> int | None:
+    return session.scalar(select(SubsidyApplication.id).where(
+        SubsidyApplication.number == number, SubsidyApplication.status == SubsidyStatus.APPROVED,
+        _subsidy_scope(actor)))
+
+
+def failed_subsidies(session: Session, actor) -> list[SubsidyApplication]:
+    """打款失败 applications in scope: waiting for the worker to correct the account (S001:L73)."""
+    return list(session.scalars(select(SubsidyApplication).where(
+        SubsidyApplication.status == SubsidyStatus.PAY_FAILED, _subsidy_scope(actor))
+        .order_by(SubsidyApplication.status_at, SubsidyApplication.id)))
+
+
+# the worker's 站内信 + SMS are those of the one-by-one 已打款 / 打款失败 steps (subsidies._step)
+register_payable(PayableKind(
+    key="subsidy", label="补助申请", pending=_subsidy_items, find_pending=_subsidy_find, prefix="ZY",
+    mark_paid=lambda s, i, actor, paid_on, reference, batch=None: subsidy_svc.mark_paid(
+        s, i, actor, paid_on=paid_on, reference=reference, batch=batch),
+    mark_failed=lambda s, i, actor, reason: subsidy_svc.mark_failed(s, i, actor, reason=reason),
 ))
 
 
@@ -154,7 +201,7 @@ RETURN_COLUMNS = [
 ]
 RETURN_SHEET = SheetSpec("银行回盘", RETURN_COLUMNS, instructions=[
     "每行一笔：业务编号为打款批次中的编号；打款结果填“成功”或“失败”。",
-    "成功须填银行流水号；失败须填失败原因，案件将退回经办人修正收款信息。",
+    "成功须填银行流水号；失败须填失败原因：申领案件退回经办人修正收款信息，补助申请通知职工修正收款账户。",
     "只处理待打款的业务；已处理的编号会列入导入结果文件。",
 ])
 

@@ -190,3 +190,9 @@ def plans_for_unit(session: Session, unit, on: date) -> list[ProtectionPlan]:
                             .where(ProtectionPlan.enabled.is_(True)).order_by(ProtectionPlan.code)).all()
     return [p for p in plans if unit_path.startswith(p.org.path) and (p.on_sale_from is None or p.on_sale_from <= on)
             and (p.on_sale_to is None or on <= p.on_sale_to)]
+
+
+def default_base(total_cost: Decimal, *paid: Decimal) -> Decimal:
+    """补助基数 by default (C1 proposal, A-2): the policy-scope self-paid part of the settlement sheet,
+    total − 统筹支付 − 大病保险支付 − 其他报销 − 全自费, never below 0."""
+    return money(max(Decimal(0), Decimal(total_cost) - sum((Decimal(p) for p in paid), Decimal(0))))

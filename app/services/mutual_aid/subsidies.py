@@ -37,7 +37,7 @@ from models.mutual_aid.subsidies import (
 from models.organizations import Org
 
 from . import workers
-from .plans import current_rule, money, progressive_amount
+from .plans import current_rule, default_base, money, progressive_amount
 
 MAX_RECEIPTS = 20
 RELATIONS = ("本人", "配偶", "子女", "父母", "其他")
@@ -330,10 +330,12 @@ def _phone_of(session, application) -> str | None:
 
 
 def review_application(session: Session, application_id: int, action: str, *, actor, reason: str | None = None,
-                       total_cost=None, base=None) -> SubsidyApplication:
+                       total_cost=None, base=None, sheet: dict | None = None) -> SubsidyApplication:
     """初核 / 复核 / 打款 steps of one application in the actor's scope. Commits.
 
-    - approve_first: total and base entered; amount = C1 > 0 (0.00 after rounding counts as 0);
+    - approve_first: the total and the settlement sheet's payments (``sheet``: fund_paid, critical_paid,
+      other_paid, self_paid_full, each blank = 0) entered; the base as entered, blank = the default
+      formula (A-2, ``default_base``); amount = C1 > 0 (0.00 after rounding counts as 0);
     - reject (初核驳回): back to 草稿 with the reason; 站内信 + SMS;
     - approve_second: a reviewer other than the 初核 one; return: back to 待初核 (not shown to the worker);
     - pay: 办结, 站内信 + SMS with the card tail and the amount; pay_fail: 打款失败 with the reason, 站内信 + SMS.
@@ -342,9 +344,56 @@ def review_application(session: Session, application_id: int, action: str, *, ac
         NotFoundError (out of scope), InvalidTransitionError, SelfApprovalError, ReasonRequiredError,
         DomainError (amount 0, inputs).
     """
+    application = _step(session, application_id, action, actor=actor, reason=reason, total_cost=total_cost,
+                        base=base, sheet=sheet)
+    session.commit()
+    return application
+
+
+def mark_paid(session: Session, application_id: int, actor, *, paid_on: date | None = None,
+              reference: str | None = None, batch: str | None = None) -> SubsidyApplication:
+    """审核通过 → 办结 from the bank's return file (or one by one), with the same 站内信 + SMS as the
+    one-by-one 已打款 step (no commit: payments.py commits one return file at a time).
+
+    Raises:
+        NotFoundError (out of scope), InvalidTransitionError (not 审核通过).
+    """
+    application = _step(session, application_id, "pay", actor=actor)
+    application.paid_on = paid_on or today()
+    application.payment_reference = (reference or "").strip()[:60] or application.payment_reference
+    application.payment_batch = batch or application.payment_batch
+    return application
+
+
+def mark_failed(session: Session, application_id: int, actor, *, reason: str) -> SubsidyApplication:
+    """审核通过 → 打款失败 with the bank's reason and the worker's 站内信 + SMS (no commit).
+
+    Raises:
+        NotFoundError, InvalidTransitionError, ReasonRequiredError.
+    """
+    return _step(session, application_id, "pay_fail", actor=actor, reason=reason)
+
+
+SHEET_FIELDS = {"fund_paid": "统筹支付", "critical_paid": "大病保险支付", "other_paid": "其他报销",
+                "self_paid_full": "全自费"}
+
+
+def _sheet(total_cost: Decimal, sheet: dict | None) -> dict:
+    paid = {k: _decimal(v, label) if normalize_text(v) else Decimal("0.00")
+            for k, label in SHEET_FIELDS.items() for v in [(sheet or {}).get(k)]}
+    if sum(paid.values()) > total_cost:
+        raise DomainError("统筹支付、大病保险、其他报销与全自费之和不能大于住院总费用", code="bad_request")
+    return paid
+
+
+def _step(session: Session, application_id: int, action: str, *, actor, reason: str | None = None,
+          total_cost=None, base=None, sheet: dict | None = None) -> SubsidyApplication:
+    """One step of ``review_application`` and its messages, without the commit."""
     flow = subsidy_flow()
     if action == "approve_first":
-        total_cost, base = _decimal(total_cost, "住院总费用"), _decimal(base, "补助基数")
+        total_cost = _decimal(total_cost, "住院总费用")
+        paid = _sheet(total_cost, sheet)
+        base = _decimal(base, "补助基数") if normalize_text(base) else default_base(total_cost, *paid.values())
         if base > total_cost:
             raise DomainError("补助基数不能大于住院总费用", code="bad_request")
     application = review_flow.apply_transition(
@@ -358,6 +407,8 @@ def review_application(session: Session, application_id: int, action: str, *, ac
             raise DomainError(f"按累进制计算的补助金额为 {amount:.2f} 元，金额须大于0，不能审核通过", code="zero_amount")
         application.total_cost, application.base, application.amount, application.rule_version = (
             total_cost, base, amount, version)
+        for key, value in paid.items():
+            setattr(application, key, value)
     elif action == "reject":
         application.reject_reason = reason[:500]
         inbox.notify(session, recipient_id=application.applicant_id, category=MessageCategory.SUBSIDY,
@@ -367,6 +418,7 @@ def review_application(session: Session, application_id: int, action: str, *, ac
                      sms_params={"name": name, "reason": reason})
     elif action == "pay":
         application.paid_at, application.open_stay = utcnow(), None
+        application.paid_on, application.pay_fail_reason = today(), None
         amount = f"{application.amount:.2f}"
         inbox.notify(session, recipient_id=application.applicant_id, category=MessageCategory.SUBSIDY,
                      title="申请已成功办结",
@@ -381,7 +433,6 @@ def review_application(session: Session, application_id: int, action: str, *, ac
                      body=f"您提交的“{name}”的住院医疗补助申请打款失败，请修正信息。失败原因：{reason}",
                      related=application, phone=_phone_of(session, application), sms_template="subsidy_pay_failed",
                      sms_params={"name": name})
-    session.commit()
     return application
 
 
