@@ -73,7 +73,7 @@ def test_a_worker_applies_and_the_office_reviews_twice_and_pays(live_server, pag
 
     # 2. reviewer A: 初核 with the seed's figures
     login(page, live_server, reviewer.username)
-    page.goto(f"{live_server}/subsidyfirstreviewview/list/")
+    page.goto(f"{live_server}/subsidyfirstreviewview/list/?_flt_0_number={number}")  # searched by number
     assert number in page.inner_text("body") and "已等待" in page.inner_text("body")
     shot(page, "first-queue")
     page.click(f"a[href*='/subsidyfirstreviewview/show/{application.id}']")

@@ -34,7 +34,7 @@ def test_the_subsidy_pages_run_first_review_second_review_and_payment(app, ctx, 
                                                                       finance):
     app_ = at_status(ctx, worker, "pending_first", reviewer, reviewer2, finance)
     first = _client(app, reviewer)
-    page = first.get("/subsidyfirstreviewview/list/").get_data(as_text=True)
+    page = first.get(f"/subsidyfirstreviewview/list/?_flt_0_number={app_.number}").get_data(as_text=True)
     assert app_.number in page and "已等待" in page
     show = first.get(f"/subsidyfirstreviewview/show/{app_.id}").get_data(as_text=True)
     assert "初核通过" in show and "补助基数" in show
