@@ -38,6 +38,11 @@ def fast_insert(session, table, rows: list[dict]) -> None:
     if not rows:
         return
     dialect = session.get_bind().dialect
+    # a column added later with a constant default (a new flag) need not be known to every caller
+    extra = {c.name: c.default.arg for c in table.c
+             if c.name not in rows[0] and c.default is not None and c.default.is_scalar}
+    if extra:
+        rows = [{**extra, **r} for r in rows]
     columns = list(rows[0])
     compiled = insert(table).values({c: bindparam(c) for c in columns}).compile(dialect=dialect)
     # the column types' own conversions (UTC datetimes, SQLite dates), column by column and
