@@ -36,6 +36,9 @@ def _config(url: str, **extra) -> dict:
         "RATELIMIT_ENABLED": False,
         "CELERY_TASK_ALWAYS_EAGER": True,
         "SERVER_NAME": None,
+        # the same hashing code with a cheap cost: the suite logs in about a thousand times, and
+        # scrypt's deliberate 0.12 s per check was minutes of CI (production keeps scrypt)
+        "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         **extra,
     }
 

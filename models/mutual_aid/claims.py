@@ -201,7 +201,11 @@ class SettlementSheet(Model):
 
     @property
     def base(self):
-        """补助基数: the entered policy-scope self-paid, else total − fund − critical − other − self-paid."""
+        """补助基数: the entered policy-scope self-paid, else the subsidy's default (A-2, one formula:
+        total − fund − critical − other − self-paid)."""
         if self.policy_self_paid is not None:
             return self.policy_self_paid
-        return max(0, self.total_cost - self.fund_paid - self.critical_paid - self.other_paid - self.self_paid_full)
+        from app.services.mutual_aid.plans import default_base  # (plans imports these models)
+
+        return default_base(self.total_cost, self.fund_paid or 0, self.critical_paid or 0, self.other_paid or 0,
+                            self.self_paid_full or 0)
