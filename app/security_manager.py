@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 import app.services.duties  # noqa: F401  (installs the account flush guard)
+from app import token_cache
 from app.routing import parse_id
 from app.services import audit
 from app.validators import check_password_policy
@@ -35,6 +36,9 @@ from views.users import (
 )
 
 
+token_cache.install(AppUser)
+
+
 class UnionSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = AppUserDBModelView
@@ -45,6 +49,7 @@ class UnionSecurityManager(SecurityManager):
 
     def __init__(self, appbuilder):
         super().__init__(appbuilder)
+        self._api_users = token_cache.UserCache()
         # FAB gives its security views a plain SQLAInterface: ours guards filters, sorts and paging
         self.userdbmodelview.datamodel = ScopedInterface(self.user_model)
         self.rolemodelview.datamodel = ScopedInterface(self.role_model)
@@ -62,7 +67,7 @@ class UnionSecurityManager(SecurityManager):
         """The API token's user, unless the account ended its sessions since the token was issued;
         refused with a Chinese 403 while on a one-time password (I-9) — the user is loaded here
         anyway, so neither check costs a query."""
-        user = self._active_user(jwt_data.get("sub"))
+        user = self._active_user(jwt_data.get("sub"), cached=True)
         if user is None or jwt_data.get("epoch") != user.session_epoch:
             return None
         if getattr(user, "must_change_password", False):
@@ -75,14 +80,18 @@ class UnionSecurityManager(SecurityManager):
         g.user = user
         return user
 
-    def _active_user(self, pk):
+    def _active_user(self, pk, *, cached: bool = False):
         pk = parse_id(pk)
-        user = self.get_user_by_id(pk) if pk is not None else None
+        if pk is None:
+            return None
+        user = self.get_user_by_id(pk) if not cached else (
+            self._known_user(pk) or self._api_users.get(self.session, pk, self._load_user_by_id))
         return user if user is not None and user.is_active else None
 
     def create_jwt_manager(self, app):
         manager = super().create_jwt_manager(app)
         manager.additional_claims_loader(self._token_claims)
+        manager._decode_jwt_from_config = token_cache.cached_decoder(manager._decode_jwt_from_config)
         return manager
 
     def _token_claims(self, identity) -> dict:
@@ -105,13 +114,16 @@ class UnionSecurityManager(SecurityManager):
     _grants_cache: dict = {}
 
     def role_grants(self, role_ids: frozenset) -> set:
-        return self._cached_grants(role_ids, assoc_permissionview_role.c.role_id.in_(role_ids))
+        return self._cached_grants(role_ids, lambda: assoc_permissionview_role.c.role_id.in_(role_ids))
 
     def _cached_grants(self, key, role_clause) -> set:
+        """``role_clause``: the roles' condition, or a function building it (built only on a miss)."""
         ttl = current_app.config.get("PERMISSION_CACHE_SECONDS", 30)
         hit = self._grants_cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < ttl:
             return hit[1]
+        if callable(role_clause):
+            role_clause = role_clause()
         rows = self.session.execute(
             select(self.permission_model.name, self.viewmenu_model.name)
             .select_from(self.permissionview_model)
@@ -126,8 +138,11 @@ class UnionSecurityManager(SecurityManager):
 
     def is_item_public(self, permission_name, view_name):
         """The public role's grants from the same cache (FAB loads them twice per API request)."""
-        public = select(self.role_model.id).where(self.role_model.name == self.auth_role_public).scalar_subquery()
-        return (permission_name, view_name) in self._cached_grants("public", assoc_permissionview_role.c.role_id == public)
+        def public_role():
+            public = select(self.role_model.id).where(self.role_model.name == self.auth_role_public)
+            return assoc_permissionview_role.c.role_id == public.scalar_subquery()
+
+        return (permission_name, view_name) in self._cached_grants("public", public_role)
 
     _user_by_id = None
 
@@ -136,13 +151,16 @@ class UnionSecurityManager(SecurityManager):
         statement is built once — building and cache-keying it per request cost more CPU than the
         database spends on it."""
         pk = int(pk)
-        known = self.session.identity_map.get(self.session.identity_key(self.user_model, pk))
-        if known is not None:
-            return known
+        return self._known_user(pk) or self._load_user_by_id(self.session, pk)
+
+    def _known_user(self, pk: int):
+        return self.session.identity_map.get(self.session.identity_key(self.user_model, pk))
+
+    def _load_user_by_id(self, session, pk: int):
         if self._user_by_id is None:
             type(self)._user_by_id = (select(self.user_model).options(joinedload(self.user_model.roles))
                                       .where(self.user_model.id == bindparam("pk")))
-        return self.session.execute(self._user_by_id, {"pk": pk}).unique().scalar_one_or_none()
+        return session.execute(self._user_by_id, {"pk": pk}).unique().scalar_one_or_none()
 
     def get_user_roles(self, user):
         """Roles come from permissions.yaml assignments only: FAB's user groups are not used."""

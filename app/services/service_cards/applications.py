@@ -245,7 +245,7 @@ SUMMARY_SHEET = SheetSpec("基层工会信息汇总表", SUMMARY_COLUMNS, instru
 
 
 def parse_summary_row(cells: dict, ctx: ApplicationContext):
-    from app.validators import validate_mobile, validate_uscc
+    from app.validators import validate_uscc
 
     errors, record = {}, {}
     for key in ("union_name", "union_code", "contact", "address"):
