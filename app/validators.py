@@ -128,6 +128,18 @@ def validate_mobile(value) -> str:
     return phone
 
 
+def normalize_citizen_card(value) -> str:
+    """市民卡号: 6 to 32 ASCII letters or digits, spaces dropped, upper case ("" when blank).
+
+    Raises:
+        ValidationError: anything else.
+    """
+    card = normalize_text(value).upper().replace(" ", "")
+    if card and not (card.isascii() and card.isalnum() and 6 <= len(card) <= 32):
+        raise ValidationError("市民卡号须为 6 至 32 位数字或字母")
+    return card
+
+
 def luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):

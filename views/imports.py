@@ -31,6 +31,13 @@ from models.imports import DataJob, JobDirection
 from .base import XLSX, ScopedInterface, ScopedModelView, as_list, flash_enqueued
 
 
+def may_import(kind_key: str) -> bool:
+    """Whether the current user may open the upload page of ``kind_key`` (for the lists' 导入 buttons):
+    the job pages' ``can_import`` and the kind's own grant."""
+    sm = current_app.appbuilder.sm
+    return sm.has_access("can_import", "DataJobView") and imports.may_import(imports.get_kind(kind_key), sm.has_access)
+
+
 class DataJobView(ScopedModelView):
     """采集任务: imports (and large exports) of the user's scope."""
 
@@ -105,11 +112,18 @@ class DataJobView(ScopedModelView):
                 flash_enqueued(job, f"已重新提交「{job.file_name}」，正在后台处理")
         return redirect(url_for(".show", pk=as_list(items)[0].id) if len(as_list(items)) == 1 else url_for(".list"))
 
+    def _kind_for_import(self, key: str) -> imports.ImportKind:
+        """The import kind ``key`` if this user holds its own grant: unknown → 404, not granted → 403
+        (before anything of the upload is read or kept)."""
+        kind = imports.REGISTRY.get(key) or abort(404)
+        if not imports.may_import(kind, self.appbuilder.sm.has_access):
+            abort(403)
+        return kind
+
     @expose("/upload", methods=["GET", "POST"])
     @has_access
     def upload(self):
-        kind_key = request.values.get("kind", "members")
-        kind = imports.REGISTRY.get(kind_key) or abort(404)
+        kind = self._kind_for_import(request.values.get("kind", "members"))
         if request.method == "POST":
             upload = request.files.get("file")
             if upload is None or not upload.filename:
@@ -129,7 +143,7 @@ class DataJobView(ScopedModelView):
     @expose("/template/<kind>")
     @has_access
     def template(self, kind):
-        spec = imports.REGISTRY.get(kind) or abort(404)
+        spec = self._kind_for_import(kind)
         return send_file(io.BytesIO(write_template(spec.sheet)), mimetype=XLSX, as_attachment=True,
                          download_name=f"{spec.sheet.title}.xlsx")
 

@@ -30,6 +30,7 @@ from models.organizations import Org, OrgLevel, Unit
 
 from .base import ReviewFlowMixin, ScopedInterface, ScopedModelView, display_value
 from .form_validators import Pure, SameOrgAs, UniqueValue, is_resident
+from .imports import may_import
 from .lookup import Lookup, LookupRelationField, scoped_lookup
 
 MEMBER_LABELS = {
@@ -153,7 +154,7 @@ class MemberView(ReviewFlowMixin, ScopedModelView):
     def list_buttons(self):
         """导入 beside 导出 Excel in the header bar, for roles that may import members."""
         buttons = super().list_buttons()
-        if self.appbuilder.sm.has_access("can_import", "DataJobView"):
+        if may_import("members"):
             buttons.insert(0, {"id": "import-link", "href": url_for("DataJobView.upload", kind="members"),
                                "label": _l("Import"), "icon": "fa-upload", "style": "default"})
         return buttons

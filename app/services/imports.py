@@ -46,7 +46,10 @@ class ImportKind:
     parse_row: Callable[[dict, Any], tuple[Any, dict]]
     # (session, [(row_no, record)], context, actor) -> (created, updated, [(row_no, {key: reason})])
     write_batch: Callable[[Session, list, Any, Any], tuple[int, int, list]]
-    view_name: str = ""  # the view whose "add" permission allows this import
+    # who may import this kind (and download its template): ``permission`` on ``view_name``; the same
+    # view's ``can_unmask`` shows the result file unmasked
+    view_name: str = ""
+    permission: str = "can_add"
     # kinds with parameters (I-7): (session, actor, params) -> the params to keep on the job, checked
     # at submission (e.g. the enrollment and plan a person list belongs to); make_context reads job.params
     check_params: Callable[[Session, Any, dict], dict] | None = None
@@ -58,6 +61,12 @@ REGISTRY: dict[str, ImportKind] = {}
 def register(kind: ImportKind) -> ImportKind:
     REGISTRY[kind.key] = kind
     return kind
+
+
+def may_import(kind: ImportKind, has_access: Callable[[str, str], bool]) -> bool:
+    """Whether a user (``has_access`` of the security manager) may import ``kind`` and download its
+    template: the kind's own grant, on top of the job pages' ``can_import``."""
+    return bool(kind.view_name) and has_access(kind.permission, kind.view_name)
 
 
 def get_kind(key: str) -> ImportKind:

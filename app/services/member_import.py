@@ -13,7 +13,13 @@ from app.services import imports
 from app.services.audit import entry_values
 from app.services.errors import DomainError
 from app.services.members import membership_changed, reserve_member_numbers
-from app.validators import ValidationError, parse_resident_id, validate_chinese_name, validate_mobile
+from app.validators import (
+    ValidationError,
+    normalize_citizen_card,
+    parse_resident_id,
+    validate_chinese_name,
+    validate_mobile,
+)
 from app.xlsx.cells import CellError, date_value, id_text, text
 from app.xlsx.writer import Column, SheetSpec
 from models.audit import AuditEvent, AuditLog
@@ -35,6 +41,9 @@ COLUMNS = [
     Column("org", "所属工会", width=24, note="基层工会全称；基层工会管理员可不填；所在单位名称在您的范围内唯一时可不填"),
     Column("unit", "所在单位", width=24, note="须已在「单位信息」中登记"),
     Column("status", "会籍状态", choices=[s.label for s in MembershipStatus], note="留空视为在会"),
+    # 市民卡 (S000:L20): 市内疗休养 needs one; optional columns, a file without them leaves the cards as they are
+    Column("citizen_card_no", "市民卡号", text=True, width=22, note="6 至 32 位数字或字母；市内疗休养须持有市民卡"),
+    Column("has_citizen_card", "是否持有市民卡", choices=["是", "否"], note="填写了市民卡号时可不填"),
     Column("remark", "备注"),
 ]
 SHEET = SheetSpec("会员信息采集表", COLUMNS, instructions=[
@@ -48,6 +57,8 @@ _LABEL = {
 }
 _COMPARED = ("name", "id_type", "gender", "birth_date", "phone", "migrant_worker", "position", "join_date",
              "unit_id", "status", "remark")
+# compared and written only when the file has their column (older templates lack them)
+_OPTIONAL = ("citizen_card_no", "has_citizen_card")
 
 
 @dataclass
@@ -166,12 +177,31 @@ def parse_row(cells: dict, ctx: MemberImportContext) -> tuple[dict | None, dict]
             errors["unit"] = f"单位「{unit}」未在「{ctx.union_names.get(org_id, '')}」下登记，请先在单位信息中添加"
     record["status"] = choice("status", MembershipStatus.ACTIVE.value)
     record["remark"] = text(cells.get("remark")) or None
+    _citizen_card(cells, record, errors)
     number = record.get("id_number")
     if number and "id_number" not in errors:
         first = ctx.seen.setdefault(number, cells.get("_row_no", 0))
         if first != cells.get("_row_no", 0):
             errors["id_number"] = f"与本文件第{first}行的证件号码重复"
     return (None, errors) if errors else (record, {})
+
+
+def _citizen_card(cells: dict, record: dict, errors: dict) -> None:
+    """市民卡号 / 是否持有市民卡, each only when the file has its column: a number implies the card
+    (a blank 是否 then reads 是); 否 beside a number contradicts it."""
+    if "citizen_card_no" in cells:
+        try:
+            record["citizen_card_no"] = normalize_citizen_card(text(cells.get("citizen_card_no"))) or None
+        except ValidationError as err:
+            errors["citizen_card_no"] = str(err)
+    if "has_citizen_card" in cells:
+        raw = text(cells.get("has_citizen_card"))
+        card = record.get("citizen_card_no")
+        if raw not in YES_NO:
+            errors["has_citizen_card"] = f"「{raw}」不是可选值，请填写“是”或“否”"
+        elif raw == "否" and card:
+            errors["has_citizen_card"] = "已填写市民卡号，「是否持有市民卡」不能为“否”"
+        record["has_citizen_card"] = YES_NO.get(raw, False) or bool(card)
 
 
 def _masked(key, value):
@@ -186,9 +216,11 @@ def write_batch(session, rows: list, ctx: MemberImportContext, actor) -> tuple[i
     """Upsert on the ID number: new members inserted, changed ones updated (audited with
     the changed fields), members of unions outside the row's union refused."""
     table = Member.__table__
+    # one file, one set of columns: every record of the batch carries the same optional keys
+    compared = _COMPARED + tuple(k for k in _OPTIONAL if rows and k in rows[0][1])
     numbers = [record["id_number"] for _row, record in rows]
     existing = {r.id_number: r for r in session.execute(
-        select(table.c.id, table.c.id_number, table.c.org_id, *[table.c[k] for k in _COMPARED])
+        select(table.c.id, table.c.id_number, table.c.org_id, *[table.c[k] for k in compared])
         .where(in_many(session, table.c.id_number, numbers)))}
     inserts, updates, audits, errors, status_changes = [], [], [], [], {}
     now = utcnow()
@@ -202,12 +234,12 @@ def write_batch(session, rows: list, ctx: MemberImportContext, actor) -> tuple[i
             errors.append((row_no, {"id_number": f"该证件号码已在「{where}」登记，如需变更所属工会请办理转会"
                                     if where else "该证件号码已在其他工会登记（一人一会籍），请先办理转会"}))
             continue
-        changes = {k: [_masked(k, getattr(old, k)), _masked(k, record[k])] for k in _COMPARED
+        changes = {k: [_masked(k, getattr(old, k)), _masked(k, record[k])] for k in compared
                    if getattr(old, k) != record[k]}
         if "status" in changes:
             status_changes[old.id] = (old.status, record["status"])
         if changes:
-            updates.append({"b_id": old.id, **{k: record[k] for k in _COMPARED}, "updated_at": now})
+            updates.append({"b_id": old.id, **{k: record[k] for k in compared}, "updated_at": now})
             audits.append(entry_values(AuditEvent.UPDATE, actor=actor, target_type="member", target_id=old.id,
                                        summary=f"导入更新会员: {', '.join(changes)}", detail=changes))
     if inserts:
@@ -220,7 +252,7 @@ def write_batch(session, rows: list, ctx: MemberImportContext, actor) -> tuple[i
         fast_insert(session, table, inserts)
     if updates:
         session.execute(update(table).where(table.c.id == bindparam("b_id"))
-                        .values({k: bindparam(k) for k in (*_COMPARED, "updated_at")}), updates)
+                        .values({k: bindparam(k) for k in (*compared, "updated_at")}), updates)
     if audits:
         session.execute(insert(AuditLog), audits)
     if status_changes:  # 离会 / 转出 end the service cards in the same transaction

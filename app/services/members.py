@@ -12,6 +12,7 @@ from app.services import audit, review_flow
 from app.services.errors import DomainError, MemberInvalidError, NotFoundError
 from app.validators import (
     ValidationError,
+    normalize_citizen_card,
     normalize_text,
     parse_resident_id,
     validate_chinese_name,
@@ -71,10 +72,10 @@ def validate_member(session: Session, member: Member) -> None:
             member.phone = validate_mobile(member.phone)
         except ValidationError as err:
             errors["phone"] = str(err)
-    card = normalize_text(member.citizen_card_no).upper().replace(" ", "")
-    member.citizen_card_no = card or None
-    if card and not (card.isascii() and card.isalnum() and 6 <= len(card) <= 32):
-        errors["citizen_card_no"] = "市民卡号须为 6 至 32 位数字或字母"
+    try:
+        member.citizen_card_no = normalize_citizen_card(member.citizen_card_no) or None
+    except ValidationError as err:
+        errors["citizen_card_no"] = str(err)
     org = session.get(Org, member.org_id) if member.org_id else None
     if org is None or org.level != OrgLevel.BASE:
         errors["org"] = "所属工会须为基层工会"

@@ -86,13 +86,18 @@ def mark_all_read(session: Session, user_id: int, *, category=None) -> int:
     return count
 
 
+# the member API path of a message's record (「点此去处理」): {ref} its number, {id} its id; the path
+# answers 404 to anyone but the record's member
 LINKS = {"insured_person": "/api/v1/worker/me", "subsidy_application": "/api/v1/worker/subsidies/{ref}",
-         "info_change_request": "/api/v1/worker/info-changes/{ref}"}
+         "info_change_request": "/api/v1/worker/info-changes/{ref}",
+         "recup_declaration": "/api/v1/recuperation/declarations/{id}",
+         "recup_complaint": "/api/v1/recuperation/complaints/{id}",
+         "recup_policy": "/api/v1/recuperation/policy"}
 
 
 def message_json(message: Message) -> dict:
     template = LINKS.get(message.link_kind or "")
     return {"id": message.id, "category": message.category, "category_label": message.category_label,
             "title": message.title, "body": message.body, "link_kind": message.link_kind,
-            "link": template.format(ref=message.link_ref or "") if template else None,
+            "link": template.format(ref=message.link_ref or "", id=message.link_id or "") if template else None,
             "read": message.read_at is not None, "created_at": message.created_at.isoformat()}

@@ -102,7 +102,8 @@ def test_county_staff_takes_and_answers_member_gets_message_and_sms(app, ctx, me
                                               SmsMessage.template_code == "recup_complaint_answered"))
     assert sms is not None and base.name in sms.text
     inbox = client.get("/api/v1/worker/messages", headers=auth).json["result"]
-    assert any(m["title"] == "投诉已答复" for m in inbox)
+    answered = [m for m in inbox if m["title"] == "投诉已答复"]
+    assert answered and answered[0]["link"] == f"{URL}/{filed['id']}"
     shown = client.get(f"{URL}/{filed['id']}", headers=auth).json["result"]
     assert shown["status_label"] == "已办结" and shown["reply"] == "已核实，基地已退还差价 10 元"
     again = staff.post(f"/complaintview/reply/{filed['id']}", data={"reply": "再答复"}, follow_redirects=True)

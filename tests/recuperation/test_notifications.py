@@ -131,3 +131,63 @@ def test_window_open_is_announced_once_on_the_opening_day(ctx, member_factory):
     assert "2031年度职工疗休养申报已于3月1日开放" in sms and "12月31日前" in sms
     assert notifications.announce_window(ctx, now=now) == 0          # the next run: nobody told twice
     assert titles(ctx, account) == ["疗休养申报已开放"]
+
+
+def _inbox(client, auth):
+    response = client.get("/api/v1/worker/messages?category=recuperation", headers=auth)
+    assert response.status_code == 200
+    return response.json["result"]
+
+
+def test_messages_link_to_the_declaration_and_the_link_is_the_members_own(app, ctx, member_factory, seed_products,
+                                                                          base):
+    from .test_api import token
+
+    member, stranger = member_factory(), member_factory()
+    client = app.test_client()
+    auth = token(client, member_account(ctx, member))
+    room, meal = seed_products["lodging"], seed_products["meal"]
+    declaration = declared(ctx, member, day("2025-05-01", meal, room))
+    booking = ctx.scalar(select(Reservation).where(Reservation.declaration_id == declaration.id,
+                                                   Reservation.product_id == room.id))
+    manager = client_of(app, base_manager(ctx, base))
+    manager.post(f"/reservationview/flow/base_cancel?pk={booking.id}", data={"pk": booking.id, "reason": "客房检修"})
+    inbox = _inbox(client, auth)
+    link = f"/api/v1/recuperation/declarations/{declaration.id}"
+    assert [(m["title"], m["link"]) for m in inbox] == [("基地取消了您的预约", link), ("疗休养计划已上报", link)]
+    assert all(m["link_kind"] == "recup_declaration" for m in inbox)
+    # the member follows the link to his plan
+    shown = client.get(inbox[0]["link"], headers=auth)
+    assert shown.status_code == 200 and shown.json["result"]["id"] == declaration.id
+    # another member following it: 404, nothing of the plan
+    other = app.test_client()
+    refused = other.get(link, headers=token(other, member_account(ctx, stranger)))
+    assert refused.status_code == 404 and refused.json == {"code": "not_found", "message": "记录不存在"}
+
+
+def test_returned_grouped_and_formed_messages_link_to_the_declaration(app, ctx, member_factory, union,
+                                                                      home_county):
+    from app.services.recuperation import notifications
+
+    from .test_api import token
+
+    member = member_factory()
+    client = app.test_client()
+    auth = token(client, member_account(ctx, member))
+    declaration = svc.save_declaration(ctx, member=member, year=2025, type="prov_platform", actor=None,
+                                       destination="千岛湖").declaration
+    svc.submit_declaration(ctx, declaration.id, actor=None, commitment=True)
+    clerk = make_user(ctx, "基层工会管理员", union)
+    svc.review_declaration(ctx, declaration.id, "unit_reject", actor=clerk, reason="请补充线路意向")
+    svc.submit_declaration(ctx, declaration.id, actor=None, commitment=True)
+    svc.review_declaration(ctx, declaration.id, "unit_approve", actor=clerk)
+    group = TourGroup(org_id=home_county.id, route="千岛湖三日游", destination="千岛湖", capacity=10, operator="某旅行社")
+    ctx.add(group)
+    ctx.commit()
+    svc.assign_group(ctx, declaration.id, group.id, actor=make_user(ctx, "区县工会管理员", home_county))
+    notifications.group_formed(ctx, group)
+    ctx.commit()
+    link = f"/api/v1/recuperation/declarations/{declaration.id}"
+    inbox = {m["title"]: m["link"] for m in _inbox(client, auth)}
+    assert inbox == {"疗休养计划已上报": link, "疗休养计划被退回": link, "已加入平台拼团": link, "疗休养拼团已成团": link}
+    assert client.get(link, headers=auth).json["result"]["status_label"] == "已组团"

@@ -227,9 +227,13 @@ def test_bad_uploads_and_templates(client_as, ctx, batch, tmp_path):
     assert "alert-danger" in html
     html = page(clerk.post(f"/cardbatches/upload/{batch.id}", data={}, follow_redirects=True))
     assert "请选择要上传的" in html
-    for kind in ("card_application", "card_union_summary", "card_bank_result"):
+    for kind in ("card_application", "card_union_summary"):
         template = clerk.get(f"/datajobview/template/{kind}")
         assert template.status_code == 200 and template.data[:2] == b"PK", kind
+    # the bank's result is the county's step (制卡): its template is not the base union's
+    assert clerk.get("/datajobview/template/card_bank_result").status_code == 403
+    template = client_as("county_admin").get("/datajobview/template/card_bank_result")
+    assert template.status_code == 200 and template.data[:2] == b"PK"
 
 
 def test_member_without_card_gets_a_chinese_404(app, ctx):

@@ -11,6 +11,7 @@ from models.organizations import OrgLevel
 from models.recuperation import BaseStatus, Product, ProductCategory, ProductDay, ProductStatus, RecupBase
 
 from ..base import ScopedInterface, ScopedModelView, scope_rel
+from ..imports import may_import
 
 PRODUCT_LABELS = {"base": "所属基地", "category": "产品类别", "category_label": "产品类别", "name": "产品名称",
                   "price": "职工价（元）", "group_price": "团队价（元）", "daily_capacity": "每日限量",
@@ -80,7 +81,7 @@ class ProductView(ScopedModelView):
         from flask import url_for
 
         buttons = super().list_buttons()
-        if self.appbuilder.sm.has_access("can_import", "DataJobView"):
+        if may_import("recup_products"):
             buttons.append({"id": "import-products", "href": url_for("DataJobView.upload", kind="recup_products"),
                             "label": "批量导入", "icon": "fa-upload", "style": "default"})
         return buttons

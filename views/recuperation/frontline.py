@@ -9,13 +9,14 @@ from models.members import Member
 from models.recuperation import FrontlineRoster
 
 from ..base import ScopedInterface, ScopedModelView
+from ..imports import may_import
 
 
 class FrontlineRosterView(ScopedModelView):
     """一线职工名单 of the federations in scope (another county's rows → 404)."""
 
     datamodel = ScopedInterface(FrontlineRoster)
-    base_permissions = ["can_list", "can_export"]
+    base_permissions = ["can_list", "can_export", "can_import"]  # can_import: its import kind (采集任务)
     include_route_methods = {"list", "export", "lookup"}
     list_title = "一线职工疗休养名单"
     list_columns = ["year", "member", "id_number_masked", "member_org", "org"]
@@ -30,7 +31,7 @@ class FrontlineRosterView(ScopedModelView):
 
     def list_buttons(self):
         buttons = super().list_buttons()
-        if self.appbuilder.sm.has_access("can_import", "DataJobView"):
+        if may_import("recup_frontline"):
             buttons.append({"id": "import-frontline", "href": url_for("DataJobView.upload", kind="recup_frontline"),
                             "label": "导入一线职工名单", "icon": "fa-upload", "style": "default"})
         return buttons

@@ -16,6 +16,7 @@ from models.recuperation import (LIVE_STATUSES, RESERVATION_FLOW, Consumption, D
                                  RecupBase, Reservation, ReservationStatus)
 
 from ..base import ReviewFlowMixin, ScopedInterface, ScopedModelView
+from ..imports import may_import
 
 
 class ReservationView(ReviewFlowMixin, ScopedModelView):
@@ -92,7 +93,7 @@ class ConsumptionView(ScopedModelView):
 
     datamodel = ScopedInterface(Consumption)
     base_column = "base_id"
-    base_permissions = ["can_list", "can_export"]
+    base_permissions = ["can_list", "can_export", "can_import"]  # can_import: its import kind (采集任务)
     include_route_methods = {"list", "export", "lookup"}
     list_title = "疗休养消费流水"
     list_columns = ["at", "member", "base", "amount", "serial"]
@@ -109,7 +110,7 @@ class ConsumptionView(ScopedModelView):
         from flask import url_for
 
         buttons = super().list_buttons()
-        if self.appbuilder.sm.has_access("can_import", "DataJobView"):
+        if may_import("recup_consumption"):
             buttons.append({"id": "import-consumption", "href": url_for("DataJobView.upload", kind="recup_consumption"),
                             "label": "导入消费流水", "icon": "fa-upload", "style": "default"})
         return buttons

@@ -260,5 +260,5 @@ def _write_return(session: Session, rows: list, ctx, actor) -> tuple[int, int, l
 
 BANK_RETURN = imports.register(imports.ImportKind(
     key="bank_return", label="银行回盘导入", sheet=RETURN_SHEET, make_context=_return_context,
-    parse_row=_parse_return, write_batch=_write_return, view_name="ClaimView",
+    parse_row=_parse_return, write_batch=_write_return, view_name="ClaimView", permission="can_pay",
 ))

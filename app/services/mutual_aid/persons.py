@@ -225,7 +225,8 @@ def write_batch(session: Session, rows: list, ctx: PersonImportContext, actor) -
 
 PERSON_IMPORT = imports.register(imports.ImportKind(
     key=KIND, label="参保人员清单导入", sheet=SHEET, make_context=make_context, parse_row=parse_row,
-    write_batch=write_batch, view_name="EnrollmentView", check_params=check_params,
+    write_batch=write_batch, view_name="EnrollmentView", permission="can_import",
+    check_params=check_params,
 ))
 
 

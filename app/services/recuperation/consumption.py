@@ -108,5 +108,5 @@ def write_batch(session: Session, rows: list, ctx, actor):
 
 CONSUMPTION_IMPORT = imports.register(imports.ImportKind(
     key="recup_consumption", label="疗休养消费流水导入", sheet=SHEET, make_context=make_context,
-    parse_row=parse_row, write_batch=write_batch, view_name="ConsumptionView",
+    parse_row=parse_row, write_batch=write_batch, view_name="ConsumptionView", permission="can_import",
 ))

@@ -104,5 +104,5 @@ def write_batch(session: Session, rows: list, ctx: RosterContext, actor):
 
 FRONTLINE_IMPORT = imports.register(imports.ImportKind(
     key="recup_frontline", label="一线职工疗休养名单导入", sheet=SHEET, make_context=make_context,
-    parse_row=parse_row, write_batch=write_batch, view_name="FrontlineRosterView",
+    parse_row=parse_row, write_batch=write_batch, view_name="FrontlineRosterView", permission="can_import",
 ))

@@ -133,7 +133,7 @@ def write_batch(session: Session, rows: list, ctx: ApplicationContext, actor):
 
 CARD_APPLICATION_IMPORT = imports.register(imports.ImportKind(
     key=APPLICATION_KIND, label="工会会员信息汇总表", sheet=SHEET, make_context=make_context, parse_row=parse_row,
-    write_batch=write_batch, view_name="CardBatchView", check_params=check_params,
+    write_batch=write_batch, view_name="CardBatchView", permission="can_import", check_params=check_params,
 ))
 
 
@@ -227,7 +227,8 @@ def write_bank_batch(session, rows, ctx: BankContext, actor):
 
 CARD_BANK_RESULT_IMPORT = imports.register(imports.ImportKind(
     key=BANK_RESULT_KIND, label="银行制卡结果", sheet=BANK_SHEET, make_context=make_bank_context,
-    parse_row=parse_bank_row, write_batch=write_bank_batch, view_name="CardBatchView", check_params=check_bank_params,
+    parse_row=parse_bank_row, write_batch=write_bank_batch, view_name="CardBatchView", permission="can_bank",
+    check_params=check_bank_params,
 ))
 
 
@@ -283,7 +284,7 @@ def write_summary_batch(session, rows, ctx: ApplicationContext, actor):
 
 CARD_UNION_SUMMARY_IMPORT = imports.register(imports.ImportKind(
     key=SUMMARY_KIND, label="基层工会信息汇总表", sheet=SUMMARY_SHEET, make_context=make_context,
-    parse_row=parse_summary_row, write_batch=write_summary_batch, view_name="CardBatchView",
+    parse_row=parse_summary_row, write_batch=write_summary_batch, view_name="CardBatchView", permission="can_import",
     check_params=check_params,
 ))
 
