@@ -89,8 +89,10 @@ def default_config() -> dict:
         # a role's grants are re-read at most this often per process (they change only by sync)
         "PERMISSION_CACHE_SECONDS": _env_int("PERMISSION_CACHE_SECONDS", 30),
         # an API token's account (with its roles) is re-read at most this often per process; changes
-        # made through the same process apply at once (app/token_cache.py); 0 = every request
+        # made through the same process apply at once (app/caches.py); 0 = every request
         "USER_CACHE_SECONDS": _env_int("USER_CACHE_SECONDS", 3),
+        # the year's 疗休养 policy (read by every declaration), the same way
+        "POLICY_CACHE_SECONDS": _env_int("POLICY_CACHE_SECONDS", 3),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         # API tokens: access tokens are short; refresh tokens live a week at most, and both die
         # with the account's session epoch (logout, password change, lockout, deactivation)

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 import app.services.duties  # noqa: F401  (installs the account flush guard)
-from app import token_cache
+from app import caches
 from app.routing import parse_id
 from app.services import audit
 from app.validators import check_password_policy
@@ -36,9 +36,6 @@ from views.users import (
 )
 
 
-token_cache.install(AppUser)
-
-
 class UnionSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = AppUserDBModelView
@@ -49,7 +46,7 @@ class UnionSecurityManager(SecurityManager):
 
     def __init__(self, appbuilder):
         super().__init__(appbuilder)
-        self._api_users = token_cache.UserCache()
+        self._api_users = caches.RowCache(self.user_model, ttl_setting="USER_CACHE_SECONDS")
         # FAB gives its security views a plain SQLAInterface: ours guards filters, sorts and paging
         self.userdbmodelview.datamodel = ScopedInterface(self.user_model)
         self.rolemodelview.datamodel = ScopedInterface(self.role_model)
@@ -91,7 +88,7 @@ class UnionSecurityManager(SecurityManager):
     def create_jwt_manager(self, app):
         manager = super().create_jwt_manager(app)
         manager.additional_claims_loader(self._token_claims)
-        manager._decode_jwt_from_config = token_cache.cached_decoder(manager._decode_jwt_from_config)
+        manager._decode_jwt_from_config = caches.cached_decoder(manager._decode_jwt_from_config)
         return manager
 
     def _token_claims(self, identity) -> dict:

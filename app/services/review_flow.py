@@ -64,7 +64,8 @@ def apply_transition(
         SelfApprovalError, ReasonRequiredError.
 
     ``obj``: the row itself, already loaded under a row lock (``SELECT … FOR UPDATE``) by a caller
-    that checked its scope — the transition then costs no second read.
+    that checked its scope — the transition then costs no second read; or a new row (``entity_id``
+    None), inserted here in its new state (one INSERT, no UPDATE after it).
     """
     if obj is None:
         stmt = select(model).where(model.id == entity_id)
@@ -97,6 +98,9 @@ def apply_transition(
         if actor is not None and submitted_by is not None and submitted_by == actor.id:
             raise SelfApprovalError("不能审核自己提交的申请")
     setattr(obj, status_attr, transition.to)
+    if entity_id is None:
+        session.flush()
+        entity_id = obj.id
     actor_name = getattr(actor, "username", None) or audit.SYSTEM
     session.add(ReviewTrail(
         entity=entity, entity_id=entity_id, action=action, action_label=transition.label,

@@ -236,19 +236,30 @@ def _store_days(session, declaration: Declaration, days: list[PlanDay], products
                         .execution_options(synchronize_session=False))
         session.execute(delete(DeclarationDay).where(DeclarationDay.declaration_id == declaration.id)
                         .execution_options(synchronize_session=False))
-    declaration.first_travel_date = days[0].day if days else None
-    declaration.last_travel_date = days[-1].day if days else None
     if days:
         session.flush()  # the declaration's id
-        day_ids = {seq: day_id for seq, day_id in session.execute(insert(DeclarationDay).values([
-            {"declaration_id": declaration.id, "seq": n, "day": plan.day, "org_id": declaration.org_id}
-            for n, plan in enumerate(days, 1)]).returning(DeclarationDay.seq, DeclarationDay.id))}
+        # executemany of the tables (Core: no ORM bulk-insert layer): one multi-row INSERT on the
+        # wire, its SQL compiled once per process
+        day_ids = {seq: day_id for seq, day_id in session.execute(
+            insert(DeclarationDay.__table__).returning(DeclarationDay.seq, DeclarationDay.id),
+            [{"declaration_id": declaration.id, "seq": n, "day": plan.day, "org_id": declaration.org_id}
+             for n, plan in enumerate(days, 1)])}
         items = [{"day_id": day_ids[n], "product_id": pid, "quantity": qty, "price": products[pid].price}
                  for n, plan in enumerate(days, 1) for pid, qty in plan.items]
         if items:
-            session.execute(insert(DeclarationItem).values(items))
+            session.execute(insert(DeclarationItem.__table__), items)
     if days or not fresh:
         session.expire(declaration, ["days"])
+
+
+def _deltas(old_lines: list, new_lines: list) -> dict:
+    """Net booking change per (product, day): the new plan's quantities less the old plan's."""
+    deltas: dict = defaultdict(int)
+    for day, pid, qty, _price in old_lines:
+        deltas[(pid, day)] -= qty
+    for day, pid, qty, _price in new_lines:
+        deltas[(pid, day)] += qty
+    return deltas
 
 
 def _take_reservations(session, declaration: Declaration, member: Member, old_lines: list, new_lines: list,
@@ -257,22 +268,18 @@ def _take_reservations(session, declaration: Declaration, member: Member, old_li
 
     The counters are changed last, just before the caller commits: their row locks (what concurrent
     declarers of the same product and day wait on) are held as briefly as possible."""
-    deltas: dict = defaultdict(int)
-    for day, pid, qty, _price in old_lines:
-        deltas[(pid, day)] -= qty
-    for day, pid, qty, _price in new_lines:
-        deltas[(pid, day)] += qty
+    deltas = _deltas(old_lines, new_lines)
     if old_lines:  # a plan not yet submitted holds no bookings
         session.execute(update(Reservation).where(Reservation.declaration_id == declaration.id,
                                                   Reservation.status == ReservationStatus.RESERVED)
                         .values(status=ReservationStatus.CANCELLED, cancelled_at=utcnow())
                         .execution_options(synchronize_session=False))
     if new_lines:
-        session.execute(insert(Reservation).values([
+        session.execute(insert(Reservation.__table__), [
             {"product_id": pid, "base_id": products[pid].base_id, "org_id": products[pid].org_id, "day": day,
              "quantity": qty, "price": price, "declaration_id": declaration.id, "member_name": member.name,
              "member_phone": member.phone, "version": declaration.version, "status": ReservationStatus.RESERVED}
-            for day, pid, qty, price in new_lines]))
+            for day, pid, qty, price in new_lines])
     missing = [pid for _d, pid, _q, _c in old_lines if pid not in products]
     reservations.apply_deltas(session, deltas, {**products, **_products(session, missing)})
 
@@ -397,16 +404,25 @@ def _save(session, member, year, dtype, actor, org_id, unit_name, days, destinat
     if resubmit:
         _load_days(session, declaration)
     old_lines = list(_plan_lines(declaration)) if resubmit else []
-    if fresh:
-        session.add(declaration)
     new_lines = [(d.day, pid, qty, products[pid].price) for d in plan_days for pid, qty in d.items]
     warnings = _summary(declaration, new_lines, policy)
-    _store_days(session, declaration, plan_days, products, fresh=fresh)
-    if submit and declaration.status == DeclarationStatus.DRAFT:
-        session.flush()  # the declaration's id, for its trail and bookings
+    declaration.first_travel_date = plan_days[0].day if plan_days else None
+    declaration.last_travel_date = plan_days[-1].day if plan_days else None
+    submitting = submit and declaration.status == DeclarationStatus.DRAFT
+    if submitting or resubmit:
+        # a day already sold out refuses the plan before anything is written (the counters' own
+        # conditional update at the end still decides under concurrency)
+        reservations.check_available(session, _deltas(old_lines, new_lines), products)
+    if fresh:  # (added after the last read: nothing autoflushes it half-made)
+        session.add(declaration)
+    if submitting:  # the plan is written once, submitted (a new one: one INSERT)
+        _check_ready(declaration, plan_days)
+        _mark_submitted(declaration, now)
         review_flow.apply_transition(session, Declaration, declaration.id, "submit", flow=DECLARATION_FLOW,
                                      actor=actor, status_labels=DeclarationStatus, obj=declaration)
-        _submit(session, declaration, member, plan_days, new_lines, products, now)
+    _store_days(session, declaration, plan_days, products, fresh=fresh)
+    if submitting:
+        _booked(session, declaration, member, new_lines, products)
     elif resubmit:
         _check_ready(declaration, plan_days)
         review_flow.apply_transition(session, Declaration, declaration.id, "resubmit", flow=DECLARATION_FLOW,
@@ -459,11 +475,20 @@ def _submit(session, declaration: Declaration, member: Member, days: list[PlanDa
             now: datetime) -> None:
     """The rest of 计划上报 once the transition is taken: complete plan, type locked, bookings taken."""
     _check_ready(declaration, days)
+    _mark_submitted(declaration, now)
+    _booked(session, declaration, member, lines, products)
+
+
+def _mark_submitted(declaration: Declaration, now: datetime) -> None:
     declaration.locked_type = declaration.type
     declaration.version += 1
     declaration.first_submitted_at = declaration.first_submitted_at or now
     declaration.last_submitted_at = now
     declaration.commitment_accepted_at = now
+
+
+def _booked(session, declaration: Declaration, member: Member, lines: list, products) -> None:
+    """计划上报 told to the member, the bookings taken (counters last: their locks are held briefly)."""
     _notify(session, declaration, member, "recup_submitted", type=declaration.type_label,
             total=f"{declaration.planned_total:.2f}")
     _take_reservations(session, declaration, member, [], lines, products)

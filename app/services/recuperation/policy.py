@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.caches import RowCache
 from app.services.errors import DomainError
 from models.base import DISPLAY_TZ, utcnow
 from models.members import Member
@@ -56,12 +57,22 @@ def validate_policy(policy: RecuperationPolicy) -> None:
             raise DomainError(f"{label}须在 0 至 100000 元之间", field=name)
 
 
+_policies = RowCache(RecuperationPolicy, ttl_setting="POLICY_CACHE_SECONDS", key_of=lambda policy: policy.year)
+
+
 def get_policy(session: Session, year: int) -> RecuperationPolicy:
-    """Raises DomainError (not_found-like): no policy published for the year."""
-    policy = session.scalar(select(RecuperationPolicy).where(RecuperationPolicy.year == year))
+    """The year's policy (read by every declaration: kept per process for ``POLICY_CACHE_SECONDS``;
+    an edit made through this process applies at once, app/caches.py).
+
+    Raises DomainError (not_found-like): no policy published for the year."""
+    policy = _policies.get(session, year, _load_policy)
     if policy is None:
         raise DomainError(f"{year}年度疗休养政策尚未发布", code="no_policy")
     return policy
+
+
+def _load_policy(session: Session, year: int) -> RecuperationPolicy | None:
+    return session.scalar(select(RecuperationPolicy).where(RecuperationPolicy.year == year))
 
 
 def check_window(policy: RecuperationPolicy, now: datetime | None = None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.services.errors import DomainError
@@ -26,7 +26,7 @@ def _insert_ignore(session: Session):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(ProductDay)
+    return insert(ProductDay.__table__)
 
 
 def ensure_counters(session: Session, keys, products: dict[int, Product]) -> None:
@@ -34,7 +34,26 @@ def ensure_counters(session: Session, keys, products: dict[int, Product]) -> Non
     rows = [{"product_id": pid, "day": day, "base_id": products[pid].base_id, "org_id": products[pid].org_id,
              "capacity": products[pid].daily_capacity, "reserved": 0} for pid, day in sorted(set(keys))]
     if rows:
-        session.execute(_insert_ignore(session).values(rows).on_conflict_do_nothing(index_elements=["product_id", "day"]))
+        session.execute(_insert_ignore(session).on_conflict_do_nothing(index_elements=["product_id", "day"]), rows)
+
+
+def check_available(session: Session, deltas: dict[tuple[int, date], int], products: dict[int, Product]) -> None:
+    """The increases of ``deltas`` fit what is left now (one read, no lock): a plan asking for a
+    day already sold out is refused before it writes anything.
+
+    Raises:
+        SoldOutError: as ``apply_deltas`` would.
+    """
+    wanted = {key: q for key, q in deltas.items() if q > 0}
+    if not wanted:
+        return
+    left = dict(((pid, day), n) for pid, day, n in session.execute(
+        select(ProductDay.product_id, ProductDay.day, ProductDay.capacity - ProductDay.reserved)
+        .where(tuple_(ProductDay.product_id, ProductDay.day).in_(sorted(wanted)))))
+    for (pid, day), q in sorted(wanted.items()):
+        free = left.get((pid, day), products[pid].daily_capacity)
+        if q > free:
+            raise _sold_out_error(products[pid], day, q, free)
 
 
 def apply_deltas(session: Session, deltas: dict[tuple[int, date], int], products: dict[int, Product]) -> None:
@@ -74,24 +93,35 @@ def _take(session: Session, changes: dict[tuple[int, date], int], products: dict
             _sold_out(session, pid, day, changes[(pid, day)], products)
     rows = [{"product_id": pid, "day": day, "base_id": products[pid].base_id, "org_id": products[pid].org_id,
              "capacity": products[pid].daily_capacity, "reserved": changes[(pid, day)]} for pid, day in keys]
-    stmt = _insert_ignore(session).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["product_id", "day"], set_={"reserved": ProductDay.reserved + stmt.excluded.reserved},
-        where=ProductDay.reserved + stmt.excluded.reserved <= ProductDay.capacity,
-    ).returning(ProductDay.product_id, ProductDay.day)
-    taken = set(session.execute(stmt).tuples())
+    taken = set(session.execute(_take_statement(session), rows).tuples())
     for pid, day in keys:
         if (pid, day) not in taken:
             _sold_out(session, pid, day, changes[(pid, day)], products)
 
 
+_TAKE: dict = {}
+
+
+def _take_statement(session: Session):
+    """The upsert for an executemany (one multi-row statement on the wire, built once per dialect)."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _TAKE:
+        stmt = _insert_ignore(session)
+        _TAKE[dialect] = stmt.on_conflict_do_update(
+            index_elements=["product_id", "day"], set_={"reserved": ProductDay.reserved + stmt.excluded.reserved},
+            where=ProductDay.reserved + stmt.excluded.reserved <= ProductDay.capacity,
+        ).returning(ProductDay.__table__.c.product_id, ProductDay.__table__.c.day)
+    return _TAKE[dialect]
+
+
 def _sold_out(session: Session, pid: int, day: date, q: int, products: dict[int, Product]):
     left = session.scalar(select(ProductDay.capacity - ProductDay.reserved)
                           .where(ProductDay.product_id == pid, ProductDay.day == day))
-    if left is None:
-        left = products[pid].daily_capacity
-    raise SoldOutError(f"「{products[pid].name}」{day.isoformat()} 剩余数量不足（剩余 {max(left, 0)}，需要 {q}）",
-                       field="days")
+    raise _sold_out_error(products[pid], day, q, products[pid].daily_capacity if left is None else left)
+
+
+def _sold_out_error(product: Product, day: date, q: int, left: int) -> SoldOutError:
+    return SoldOutError(f"「{product.name}」{day.isoformat()} 剩余数量不足（剩余 {max(left, 0)}，需要 {q}）", field="days")
 
 
 def remaining(session: Session, product: Product, day: date) -> int:

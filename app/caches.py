@@ -1,4 +1,5 @@
-"""Per-process caches on the API's hot path: every JWT request decodes its token and loads its user.
+"""Per-process caches on hot paths: every JWT request decodes its token and loads its user; every
+疗休养 declaration reads its year's policy.
 
 - Decoded tokens: a token string decodes to the same claims every time (same key, signature checked
   once), so a verified token's claims are kept; its expiry is still checked on every use.
@@ -7,6 +8,8 @@
   (deactivation, logout, password change, lockout, roles) drops it at once; a change made by another
   process takes effect here within those seconds (as role grants do within
   ``PERMISSION_CACHE_SECONDS``). 0 turns the user cache off.
+- Rows read on every request of a flow and rarely changed (the year's 疗休养 policy,
+  ``POLICY_CACHE_SECONDS``): the same ``RowCache``.
 
 Each app has its own caches (one JWT manager, one security manager): nothing is shared between
 apps with other keys or other databases.
@@ -60,43 +63,50 @@ def _in_validity(claims: dict) -> bool:
 _caches: weakref.WeakSet = weakref.WeakSet()
 
 
-class UserCache:
-    """The API's accounts by id, each a detached copy (in no session, so the commits of the requests
-    that use it never expire it) merged into the asking request's session."""
+class RowCache:
+    """Rows of one model by key, each a detached copy (in no session, so the commits of the requests
+    that use it never expire it) merged into the asking request's session. Fresh for the config
+    setting ``ttl_setting`` seconds; a row of the model flushed by this process drops its key."""
 
-    def __init__(self):
-        self._users = _Bounded()
+    def __init__(self, model, *, ttl_setting: str, key_of=lambda row: row.id, default_ttl: int = 3):
+        self.model, self.ttl_setting, self.key_of, self.default_ttl = model, ttl_setting, key_of, default_ttl
+        self._rows = _Bounded()
         self._lock = threading.Lock()
         _caches.add(self)
 
-    def get(self, session: Session, pk: int, load):
-        """The account ``pk`` in ``session``: from the cache while fresh, else ``load(session, pk)``."""
-        ttl = current_app.config.get("USER_CACHE_SECONDS", 3)
-        hit = self._users.get(pk) if ttl else None
+    def get(self, session: Session, key, load):
+        """The row ``key`` in ``session``: from the cache while fresh, else ``load(session, key)``."""
+        ttl = current_app.config.get(self.ttl_setting, self.default_ttl)
+        if not ttl:
+            return load(session, key)
+        slot = (session.get_bind(), key)  # (one database's rows: apps in one process may differ)
+        hit = self._rows.get(slot)
         if hit is not None and time.monotonic() - hit[0] < ttl:
             return session.merge(hit[1], load=False)
-        user = load(session, pk)
-        if ttl and user is not None:
+        row = load(session, key)
+        if row is not None:
             with Session() as copies:  # no database: a copy of what was just loaded
-                copy = copies.merge(user, load=False)
+                copy = copies.merge(row, load=False)
                 copies.expunge_all()
             with self._lock:
-                self._users.put(pk, (time.monotonic(), copy))
-        return user
+                self._rows.put(slot, (time.monotonic(), copy))
+        return row
 
-    def forget(self, pk) -> None:
-        self._users.pop(pk, None)
+    def forget(self, session: Session, row) -> None:
+        self._rows.pop((session.get_bind(), self.key_of(row)), None)
 
     def clear(self) -> None:
-        self._users.clear()
+        self._rows.clear()
 
 
-def install(user_model) -> None:
-    """Drop an account from every cache whenever this process flushes a change to it or its roles."""
-
-    @event.listens_for(Session, "after_flush")
-    def _forget_changed(session, _context):
-        changed = [obj.id for obj in (*session.dirty, *session.deleted) if isinstance(obj, user_model)]
-        for cache in list(_caches) if changed else ():
-            for pk in changed:
-                cache.forget(pk)
+@event.listens_for(Session, "after_flush")
+def _forget_changed(session, _context):
+    """A row changed (or its relationships, e.g. an account's roles) by this process: every cache of
+    its model drops it."""
+    changed = [*session.dirty, *session.deleted]
+    if not changed or not _caches:
+        return
+    for cache in list(_caches):
+        for obj in changed:
+            if isinstance(obj, cache.model):
+                cache.forget(session, obj)

@@ -1,4 +1,4 @@
-"""The API's per-process caches (app/token_cache.py) never let a token outlive what it may do:
+"""The API's per-process caches (app/caches.py) never let a token outlive what it may do:
 an expired token is refused though it was accepted a moment ago; an account changed through this
 process is refused at once; one changed behind its back (another process) within USER_CACHE_SECONDS."""
 import time
@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask_jwt_extended import create_access_token
 from sqlalchemy import update
 
-from app import token_cache
+from app import caches
 from models.security import AppUser
 from tests.factories import county, make_user
 
@@ -63,7 +63,7 @@ def test_a_change_by_another_process_applies_within_the_cache_seconds(app, ctx, 
     ctx.expunge_all()
     assert _me(app, token).status_code == 200  # still cached here: the documented window
     later = time.monotonic() + app.config["USER_CACHE_SECONDS"] + 0.1
-    monkeypatch.setattr(token_cache.time, "monotonic", lambda: later)
+    monkeypatch.setattr(caches.time, "monotonic", lambda: later)
     assert _me(app, token).status_code == 401
 
 
