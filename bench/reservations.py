@@ -91,7 +91,6 @@ def _run_group(app, chunks, products, index, process_ready, _unused):
     from app.extensions import db
     from app.services.errors import DomainError
     from app.services.recuperation import declarations as svc
-    from models.members import Member
 
     ready = threading.Barrier(len(chunks) + 1)
     outcomes: dict[str, int] = {}
@@ -103,7 +102,7 @@ def _run_group(app, chunks, products, index, process_ready, _unused):
             session = Session(bind=db.engine, expire_on_commit=False)
             ready.wait()
             for member_id in mine:
-                member = session.get(Member, member_id)
+                member = svc.declaring_member(session, member_id)  # as the member API loads him
                 try:
                     svc.save_declaration(session, member=member, year=YEAR, type="city_all", actor=None,
                                          days=plan(rng, products), now=NOW, submit=True, commitment=True)

@@ -8,10 +8,8 @@ from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.routing import parse_id
 from app.security import current_user
 from app.services import exports, review_flow
 from app.services.errors import DomainError
@@ -20,7 +18,6 @@ from app.storage import store
 from app.masking import mask_id_number
 from models.members import Member
 from models.service_cards import (
-    BATCH_FLOW,
     CARD_FLOW,
     BatchStatus,
     BenefitKind,

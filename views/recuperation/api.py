@@ -216,7 +216,7 @@ class RecuperationApi(JsonApi):
             409: {description: type_locked, sold_out, window_closed, travel_started}
         """
         body = _json_body()
-        member = db.session.get(Member, member_id)
+        member = svc.declaring_member(db.session, member_id)
         org_id = body.get("org_id")
         if org_id is not None and (isinstance(org_id, bool) or not isinstance(org_id, int) or not 0 < org_id < 2**31):
             raise DomainError("org_id 须为整数", code="bad_request")

@@ -330,6 +330,11 @@ def _stored_days(declaration) -> list[PlanDay]:
     return [PlanDay(d.day, [(i.product_id, i.quantity) for i in d.items]) for d in declaration.days]
 
 
+def declaring_member(session: Session, member_id: int) -> Member | None:
+    """The member about to declare, with his union (which ``save_declaration`` reads): one query."""
+    return session.get(Member, member_id, options=[joinedload(Member.org)])
+
+
 def save_declaration(session: Session, *, member: Member, year: int, type: str, actor, org_id=None,
                      unit_name: str | None = None, days=None, destination: str | None = None,
                      planned_from: date | None = None, planned_to: date | None = None,
