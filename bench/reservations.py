@@ -102,10 +102,11 @@ def _run_group(app, chunks, products, index, process_ready, _unused):
             session = Session(bind=db.engine, expire_on_commit=False)
             ready.wait()
             for member_id in mine:
-                member = svc.declaring_member(session, member_id)  # as the member API loads him
+                member, existing = svc.declaring(session, member_id, YEAR)  # as the member API loads him
                 try:
                     svc.save_declaration(session, member=member, year=YEAR, type="city_all", actor=None,
-                                         days=plan(rng, products), now=NOW, submit=True, commitment=True)
+                                         days=plan(rng, products), now=NOW, submit=True, commitment=True,
+                                          existing=existing)
                     key = "submitted"
                 except DomainError as err:
                     key = err.code

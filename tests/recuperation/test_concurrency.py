@@ -57,3 +57,44 @@ def test_thirty_members_race_for_the_last_five_rooms(app, ctx, policy, base, mem
         Reservation.product_id == room.id, Reservation.status == ReservationStatus.RESERVED)) == 7
     assert ctx.scalar(select(func.count(Declaration.id)).where(
         Declaration.id.in_(drafts), Declaration.status == DeclarationStatus.SUBMITTED)) == 5
+
+
+def test_one_member_submitting_his_first_plan_twice_at_once_gets_one_plan(app, ctx, policy, base, member_factory):
+    """The API's one-query path (``declaring``: no lock on a plan that does not exist yet): the unique
+    (member, year) decides; the other request is refused in Chinese, and books nothing."""
+    from app.extensions import db
+
+    room = make_product(ctx, base, capacity=10)
+    member_id, room_id = member_factory().id, room.id  # (plain ids: the threads share no session)
+    barrier = threading.Barrier(4, timeout=30)
+    outcomes: list[str] = []
+
+    def submit():
+        with app.app_context():
+            session = Session(bind=db.engine)
+            try:
+                who, existing = svc.declaring(session, member_id, YEAR)
+                session.commit()  # (the read ends its transaction, as the API's request does not need it)
+                barrier.wait()
+                svc.save_declaration(session, member=who, year=YEAR, type="city_all", actor=None, now=NOW,
+                                     days=[{"date": "2025-08-08", "items": [{"product_id": room_id, "quantity": 1}]}],
+                                     submit=True, commitment=True, existing=existing)
+                outcomes.append("ok")
+            except DomainError as err:
+                outcomes.append(f"{err.code}:{err}")
+            except Exception as err:  # noqa: BLE001 - shown by the assertion below
+                outcomes.append(repr(err))
+                barrier.abort()
+            finally:
+                session.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ctx.expire_all()
+    assert outcomes.count("ok") == 1, outcomes
+    assert sorted(set(outcomes) - {"ok"}) == ["conflict:本年度的计划已由另一次提交保存，请刷新后查看"]
+    assert ctx.scalar(select(func.count(Declaration.id)).where(Declaration.member_id == member_id)) == 1
+    assert ctx.scalar(select(ProductDay.reserved).where(ProductDay.product_id == room_id)) == 1

@@ -216,7 +216,7 @@ class RecuperationApi(JsonApi):
             409: {description: type_locked, sold_out, window_closed, travel_started}
         """
         body = _json_body()
-        member = svc.declaring_member(db.session, member_id)
+        member, existing = svc.declaring(db.session, member_id, _year())
         org_id = body.get("org_id")
         if org_id is not None and (isinstance(org_id, bool) or not isinstance(org_id, int) or not 0 < org_id < 2**31):
             raise DomainError("org_id 须为整数", code="bad_request")
@@ -227,7 +227,7 @@ class RecuperationApi(JsonApi):
             db.session, member=member, year=_year(), type=body.get("type") or "", actor=_actor(), org_id=org_id, unit_name=body.get("unit_name"), days=body.get("days"),
             destination=body.get("destination"), planned_from=_date(body.get("planned_from"), "计划开始日期"),
             planned_to=_date(body.get("planned_to"), "计划结束日期"), submit=body.get("submit") is True,
-            commitment=body.get("commitment") is True)
+            commitment=body.get("commitment") is True, existing=existing)
         return self.response(200, result=svc.describe(result.declaration), warnings=result.warnings)
 
     @expose("/declaration/submit", methods=["POST"])

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.security import org_in_scope, org_scope_clause
@@ -143,7 +144,7 @@ def _check_products(session, days: list[PlanDay], products, dtype: str, county_i
 
 def _lock(session: Session, member_id: int, year: int) -> Declaration | None:
     return session.scalar(select(Declaration).where(Declaration.member_id == member_id, Declaration.year == year)
-                          .with_for_update())
+                          .with_for_update().execution_options(populate_existing=True))
 
 
 def _union(session: Session, member: Member, org_id, unit_name, actor) -> Org:
@@ -330,15 +331,23 @@ def _stored_days(declaration) -> list[PlanDay]:
     return [PlanDay(d.day, [(i.product_id, i.quantity) for i in d.items]) for d in declaration.days]
 
 
-def declaring_member(session: Session, member_id: int) -> Member | None:
-    """The member about to declare, with his union (which ``save_declaration`` reads): one query."""
-    return session.get(Member, member_id, options=[joinedload(Member.org)])
+UNREAD = object()  # ``save_declaration(existing=…)``: not read with the member
+
+
+def declaring(session: Session, member_id: int, year: int) -> tuple[Member | None, Declaration | None]:
+    """The member about to declare, with his union, and his plan of ``year`` (None: none yet), in one
+    query (no lock: ``save_declaration(existing=…)`` locks a plan that exists)."""
+    row = session.execute(select(Member, Declaration).options(joinedload(Member.org))
+                          .outerjoin(Declaration, (Declaration.member_id == Member.id) & (Declaration.year == year))
+                          .where(Member.id == member_id)).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def save_declaration(session: Session, *, member: Member, year: int, type: str, actor, org_id=None,
                      unit_name: str | None = None, days=None, destination: str | None = None,
                      planned_from: date | None = None, planned_to: date | None = None,
-                     now: datetime | None = None, submit: bool = False, commitment: bool = False) -> SaveResult:
+                     now: datetime | None = None, submit: bool = False, commitment: bool = False,
+                     existing=UNREAD) -> SaveResult:
     """Create or change the member's plan for ``year``.
 
     A draft (or a cancelled plan, redeclared) is saved as a draft. A submitted plan is modified and
@@ -352,21 +361,27 @@ def save_declaration(session: Session, *, member: Member, year: int, type: str, 
 
     ``submit``: a draft saved is also submitted (计划上报, ``commitment`` ticked) in the same
     transaction, as ``submit_declaration`` would (one request of the form or the API).
+    ``existing``: the plan as ``declaring`` read it with the member (None: there was none), so that a
+    first plan costs no locking read; a plan that exists is read again under its row lock.
 
     Raises:
-        WindowClosedError, TypeLockedError, ItineraryError, SoldOutError, DomainError.
+        WindowClosedError, TypeLockedError, ItineraryError, SoldOutError, DomainError (``conflict``:
+        the member's first plan of the year was saved by a parallel request).
     """
     now = now or utcnow()
     try:
         if submit and not commitment:
             raise _commitment_missing()
         result = _save(session, member, year, type, actor, org_id, unit_name, days, destination, planned_from,
-                       planned_to, now, submit)
+                       planned_to, now, submit, existing)
         session.commit()
         return result
     except DomainError:
         session.rollback()
         raise
+    except IntegrityError:  # two first plans at once (uq member + year): the other one stands
+        session.rollback()
+        raise DomainError("本年度的计划已由另一次提交保存，请刷新后查看", code="conflict") from None
 
 
 def _commitment_missing() -> DomainError:
@@ -374,14 +389,14 @@ def _commitment_missing() -> DomainError:
 
 
 def _save(session, member, year, dtype, actor, org_id, unit_name, days, destination, planned_from, planned_to,
-          now, submit=False) -> SaveResult:
+          now, submit=False, existing=UNREAD) -> SaveResult:
     if dtype not in {t.value for t in RecupType}:
         raise DomainError("请选择疗休养类型", field="type")
     policy = policies.get_policy(session, year)
     policies.check_window(policy, now)
     plan_days = days if isinstance(days, list) and days and all(isinstance(d, PlanDay) for d in days) \
         else parse_itinerary(days)
-    declaration = _lock(session, member.id, year)
+    declaration = _lock(session, member.id, year) if existing is not None else None
     if declaration is not None and declaration.locked_type and dtype != declaration.locked_type:
         raise TypeLockedError("疗休养类型提交后不可修改", field="type")
     if declaration is not None and declaration.status not in (*EDITABLE, DeclarationStatus.CANCELLED):
