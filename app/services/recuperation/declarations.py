@@ -25,7 +25,7 @@ from models.base import DISPLAY_TZ, utcnow
 from models.members import Member
 from models.organizations import Org, OrgLevel
 from models.recuperation import (CITY_TYPES, DECLARATION_FLOW, PLATFORM_TYPES, BaseStatus, Declaration,
-                                 DeclarationDay, DeclarationItem, DeclarationStatus, Product, ProductStatus,
+                                 DeclarationDay, DeclarationItem, DeclarationStatus, Product, ProductDay, ProductStatus,
                                  RecupType, Reservation, ReservationStatus, TourGroup, TourGroupStatus)
 
 from . import notifications
@@ -121,6 +121,32 @@ def _products(session: Session, ids) -> dict[int, Product]:
     ids = sorted(set(ids))
     return {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids))
                                              .options(joinedload(Product.base)))} if ids else {}
+
+
+class PlanProducts(dict):
+    """The plan's products by id, and ``left``: what is free now of each on the plan's days
+    (``(product_id, day) → capacity − reserved``; a day with no booking yet is absent)."""
+
+    left: dict
+
+
+def _plan_products(session: Session, days: list[PlanDay]) -> PlanProducts:
+    """The plan's products with their bases and their counters on the plan's days: one query."""
+    products = PlanProducts()
+    products.left = {}
+    ids = sorted({pid for d in days for pid, _q in d.items})
+    if not ids:
+        return products
+    for product, day, left in session.execute(
+            select(Product, ProductDay.day, ProductDay.capacity - ProductDay.reserved)
+            .options(joinedload(Product.base))
+            .outerjoin(ProductDay, (ProductDay.product_id == Product.id)
+                       & ProductDay.day.in_(sorted({d.day for d in days})))
+            .where(Product.id.in_(ids))):
+        products[product.id] = product
+        if day is not None:
+            products.left[(product.id, day)] = left
+    return products
 
 
 def _check_products(session, days: list[PlanDay], products, dtype: str, county_id: int | None) -> None:
@@ -301,7 +327,7 @@ def _validate(session, declaration: Declaration, member: Member, policy, days: l
     if dtype not in CITY_TYPES and any(d.items for d in days):
         raise ItineraryError("只有市内疗休养可预约基地产品")
     check_dates([d.day for d in days], year=policy.year, today=policies.beijing_today(now))
-    products = _products(session, [pid for d in days for pid, _q in d.items])
+    products = _plan_products(session, days)
     _check_products(session, days, products, dtype, county.id if county else None)
     return products
 
@@ -432,7 +458,7 @@ def _save(session, member, year, dtype, actor, org_id, unit_name, days, destinat
     if submitting or resubmit:
         # a day already sold out refuses the plan before anything is written (the counters' own
         # conditional update at the end still decides under concurrency)
-        reservations.check_available(session, _deltas(old_lines, new_lines), products)
+        reservations.check_available(_deltas(old_lines, new_lines), products, products.left)
     if fresh:  # (added after the last read: nothing autoflushes it half-made)
         session.add(declaration)
     if submitting:  # the plan is written once, submitted (a new one: one INSERT)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.services.errors import DomainError
@@ -37,19 +37,15 @@ def ensure_counters(session: Session, keys, products: dict[int, Product]) -> Non
         session.execute(_insert_ignore(session).on_conflict_do_nothing(index_elements=["product_id", "day"]), rows)
 
 
-def check_available(session: Session, deltas: dict[tuple[int, date], int], products: dict[int, Product]) -> None:
-    """The increases of ``deltas`` fit what is left now (one read, no lock): a plan asking for a
-    day already sold out is refused before it writes anything.
+def check_available(deltas: dict[tuple[int, date], int], products: dict[int, Product],
+                    left: dict[tuple[int, date], int]) -> None:
+    """The increases of ``deltas`` fit ``left`` (what was free when the plan's products were read,
+    no lock): a plan asking for a day already sold out is refused before it writes anything.
 
     Raises:
         SoldOutError: as ``apply_deltas`` would.
     """
     wanted = {key: q for key, q in deltas.items() if q > 0}
-    if not wanted:
-        return
-    left = dict(((pid, day), n) for pid, day, n in session.execute(
-        select(ProductDay.product_id, ProductDay.day, ProductDay.capacity - ProductDay.reserved)
-        .where(tuple_(ProductDay.product_id, ProductDay.day).in_(sorted(wanted)))))
     for (pid, day), q in sorted(wanted.items()):
         free = left.get((pid, day), products[pid].daily_capacity)
         if q > free:
