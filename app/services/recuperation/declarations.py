@@ -295,6 +295,12 @@ def _take_reservations(session, declaration: Declaration, member: Member, old_li
 
     The counters are changed last, just before the caller commits: their row locks (what concurrent
     declarers of the same product and day wait on) are held as briefly as possible."""
+    if new_lines and not old_lines:  # a first submit: the bookings and their counters in one go
+        reservations.book(session, [{"product_id": pid, "day": day, "quantity": qty, "price": price}
+                                    for day, pid, qty, price in new_lines], products,
+                          declaration_id=declaration.id, member_name=member.name, member_phone=member.phone,
+                          version=declaration.version, status=ReservationStatus.RESERVED)
+        return
     deltas = _deltas(old_lines, new_lines)
     if old_lines:  # a plan not yet submitted holds no bookings
         session.execute(update(Reservation).where(Reservation.declaration_id == declaration.id,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.services.errors import DomainError
-from models.recuperation import Product, ProductDay
+from models.base import UTCDateTime, utcnow
+from models.recuperation import Product, ProductDay, Reservation
 
 
 class SoldOutError(DomainError):
@@ -75,6 +76,78 @@ def apply_deltas(session: Session, deltas: dict[tuple[int, date], int], products
             _sold_out(session, pid, day, q, products)
 
 
+# PostgreSQL: a first plan's reservation rows and its counters in one statement (one round trip);
+# fixed SQL over arrays, so it is prepared once per connection. The counters go in (product, day)
+# order (WITH ORDINALITY … ORDER BY), as ``_take``'s rows do.
+_BOOK_PG = text("""
+    WITH booked AS (
+        INSERT INTO recup_reservation (product_id, base_id, org_id, day, quantity, price, declaration_id,
+                                       member_name, member_phone, version, status, created_at)
+        SELECT r.product_id, r.base_id, r.org_id, r.day, r.quantity, r.price, :declaration_id,
+               :member_name, :member_phone, :version, :status, :now
+        FROM unnest(CAST(:r_product AS integer[]), CAST(:r_base AS integer[]), CAST(:r_org AS integer[]),
+                    CAST(:r_day AS date[]), CAST(:r_quantity AS integer[]), CAST(:r_price AS numeric[]))
+             AS r(product_id, base_id, org_id, day, quantity, price)
+    )
+    INSERT INTO recup_product_day (product_id, day, base_id, org_id, capacity, reserved)
+    SELECT c.product_id, c.day, c.base_id, c.org_id, c.capacity, c.reserved
+    FROM unnest(CAST(:c_product AS integer[]), CAST(:c_day AS date[]), CAST(:c_base AS integer[]),
+                CAST(:c_org AS integer[]), CAST(:c_capacity AS integer[]), CAST(:c_reserved AS integer[]))
+         WITH ORDINALITY AS c(product_id, day, base_id, org_id, capacity, reserved, n)
+    ORDER BY c.n
+    ON CONFLICT (product_id, day) DO UPDATE SET reserved = recup_product_day.reserved + excluded.reserved
+    WHERE recup_product_day.reserved + excluded.reserved <= recup_product_day.capacity
+    RETURNING product_id, day
+""").bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+def book(session: Session, bookings: list[dict], products: dict[int, Product], *, declaration_id: int,
+         member_name: str, member_phone: str | None, version: int, status: str) -> None:
+    """A plan's first bookings: its reservation rows (``bookings``: product_id, day, quantity, price)
+    and the counters raised by them, in one transaction; on PostgreSQL in one statement.
+
+    Raises:
+        SoldOutError: some day has not enough left (the caller rolls back: nothing is kept).
+    """
+    changes: dict[tuple[int, date], int] = {}
+    for b in bookings:
+        changes[(b["product_id"], b["day"])] = changes.get((b["product_id"], b["day"]), 0) + b["quantity"]
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(Reservation.__table__), [
+            {**b, "base_id": products[b["product_id"]].base_id, "org_id": products[b["product_id"]].org_id,
+             "declaration_id": declaration_id, "member_name": member_name, "member_phone": member_phone,
+             "version": version, "status": status} for b in bookings])
+        _take(session, changes, products)
+        return
+    keys = sorted(changes)
+    _refuse_beyond_capacity(changes, products)
+    taken = set(session.execute(_BOOK_PG, {
+        "declaration_id": declaration_id, "member_name": member_name, "member_phone": member_phone,
+        "version": version, "status": status, "now": utcnow(),
+        "r_product": [b["product_id"] for b in bookings], "r_day": [b["day"] for b in bookings],
+        "r_base": [products[b["product_id"]].base_id for b in bookings],
+        "r_org": [products[b["product_id"]].org_id for b in bookings],
+        "r_quantity": [b["quantity"] for b in bookings], "r_price": [b["price"] for b in bookings],
+        "c_product": [pid for pid, _d in keys], "c_day": [d for _p, d in keys],
+        "c_base": [products[pid].base_id for pid, _d in keys], "c_org": [products[pid].org_id for pid, _d in keys],
+        "c_capacity": [products[pid].daily_capacity for pid, _d in keys],
+        "c_reserved": [changes[key] for key in keys]}).tuples())
+    _refuse_missing(session, keys, taken, changes, products)
+
+
+def _refuse_beyond_capacity(changes, products) -> None:
+    for (pid, day), q in sorted(changes.items()):
+        if q > products[pid].daily_capacity:
+            _sold_out(None, pid, day, q, products)
+
+
+def _refuse_missing(session, keys, taken, changes, products) -> None:
+    """A key the upsert did not return was refused by its condition."""
+    for pid, day in keys:
+        if (pid, day) not in taken:
+            _sold_out(session, pid, day, changes[(pid, day)], products)
+
+
 def _take(session: Session, changes: dict[tuple[int, date], int], products: dict[int, Product]) -> None:
     """Bookings only (a first submit): every counter in one statement, created or raised.
 
@@ -84,15 +157,11 @@ def _take(session: Session, changes: dict[tuple[int, date], int], products: dict
     day) order, so concurrent declarers lock them in one order. A key missing from what comes back
     was refused."""
     keys = sorted(changes)
-    for pid, day in keys:
-        if changes[(pid, day)] > products[pid].daily_capacity:
-            _sold_out(session, pid, day, changes[(pid, day)], products)
+    _refuse_beyond_capacity(changes, products)
     rows = [{"product_id": pid, "day": day, "base_id": products[pid].base_id, "org_id": products[pid].org_id,
              "capacity": products[pid].daily_capacity, "reserved": changes[(pid, day)]} for pid, day in keys]
     taken = set(session.execute(_take_statement(session), rows).tuples())
-    for pid, day in keys:
-        if (pid, day) not in taken:
-            _sold_out(session, pid, day, changes[(pid, day)], products)
+    _refuse_missing(session, keys, taken, changes, products)
 
 
 _TAKE: dict = {}
@@ -110,8 +179,8 @@ def _take_statement(session: Session):
     return _TAKE[dialect]
 
 
-def _sold_out(session: Session, pid: int, day: date, q: int, products: dict[int, Product]):
-    left = session.scalar(select(ProductDay.capacity - ProductDay.reserved)
+def _sold_out(session: Session | None, pid: int, day: date, q: int, products: dict[int, Product]):
+    left = None if session is None else session.scalar(select(ProductDay.capacity - ProductDay.reserved)
                           .where(ProductDay.product_id == pid, ProductDay.day == day))
     raise _sold_out_error(products[pid], day, q, products[pid].daily_capacity if left is None else left)
 
