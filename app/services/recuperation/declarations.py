@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -263,7 +263,15 @@ def _store_days(session, declaration: Declaration, days: list[PlanDay], products
                         .execution_options(synchronize_session=False))
         session.execute(delete(DeclarationDay).where(DeclarationDay.declaration_id == declaration.id)
                         .execution_options(synchronize_session=False))
-    if days:
+    if days and session.get_bind().dialect.name == "postgresql":
+        session.flush()  # the declaration's id
+        items = [(n, pid, qty, products[pid].price) for n, plan in enumerate(days, 1) for pid, qty in plan.items]
+        session.execute(_DAYS_AND_ITEMS_PG, {
+            "declaration_id": declaration.id, "org_id": declaration.org_id,
+            "seqs": list(range(1, len(days) + 1)), "days": [plan.day for plan in days],
+            "item_seqs": [i[0] for i in items], "products": [i[1] for i in items],
+            "quantities": [i[2] for i in items], "prices": [i[3] for i in items]})
+    elif days:
         session.flush()  # the declaration's id
         # executemany of the tables (Core: no ORM bulk-insert layer): one multi-row INSERT on the
         # wire, its SQL compiled once per process
@@ -277,6 +285,22 @@ def _store_days(session, declaration: Declaration, days: list[PlanDay], products
             session.execute(insert(DeclarationItem.__table__), items)
     if days or not fresh:
         session.expire(declaration, ["days"])
+
+
+# PostgreSQL: the itinerary's days and their items in one statement (fixed SQL over arrays)
+_DAYS_AND_ITEMS_PG = text("""
+    WITH d AS (
+        INSERT INTO recup_declaration_day (declaration_id, seq, day, org_id)
+        SELECT :declaration_id, t.seq, t.day, :org_id
+        FROM unnest(CAST(:seqs AS integer[]), CAST(:days AS date[])) AS t(seq, day)
+        RETURNING id, seq
+    )
+    INSERT INTO recup_declaration_item (day_id, product_id, quantity, price)
+    SELECT d.id, i.product_id, i.quantity, i.price
+    FROM unnest(CAST(:item_seqs AS integer[]), CAST(:products AS integer[]), CAST(:quantities AS integer[]),
+                CAST(:prices AS numeric[])) AS i(seq, product_id, quantity, price)
+    JOIN d ON d.seq = i.seq
+""")
 
 
 def _deltas(old_lines: list, new_lines: list) -> dict:
