@@ -6,8 +6,10 @@ BENCH_PROCESSES processes, default 4 on PostgreSQL: one Python process is bound 
 
 Each declarer is a thread with its own session; each declaration saves a 3-day plan (one product a
 day, random dates in the 30-day span, strictly increasing) and submits it in the same call, as the
-member API's ``PUT /declaration`` with ``submit: true`` does (reservations taken with one conditional
-upsert of the per-product-per-day counters). Capacities are set so that demand exceeds
+member API's ``PUT /declaration`` with ``submit: true`` does: the member, his union and his plan of
+the year read in one query (``declarations.declaring``), the products with their counters in another
+(a day already sold out refuses there, before any write), and on PostgreSQL the reservations with one
+conditional upsert of the per-product-per-day counters in a single statement. Capacities are set so that demand exceeds
 them: some submits are refused sold_out, as in production. The clock starts when every thread is
 ready. Afterwards every counter is checked against its capacity and against the sum of its live
 reservations. SQLite serializes writers: the reduced run only shows the rules hold, not the speed.
