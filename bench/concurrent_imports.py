@@ -11,6 +11,7 @@ Last line: rows=… seconds=… lost=0 duplicated=0 stuck=0
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -88,7 +89,8 @@ def main(n: int = 100_000, files: int = 4) -> None:
     redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
                               "--appendonly", "no"], stdout=subprocess.DEVNULL)
     env = {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": broker, "FILE_DIR": str(file_dir),
-           "APP_ENV": "testing", "IMPORT_MAX_BYTES": str(1024 * 1024 * 1024), "RATELIMIT_ENABLED": "0"}
+           "APP_ENV": "testing", "IMPORT_MAX_BYTES": str(1024 * 1024 * 1024), "RATELIMIT_ENABLED": "0",
+           "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48)}  # the worker refuses to start without one
     worker = None
     try:
         app = create_app(config)
@@ -123,6 +125,9 @@ def main(n: int = 100_000, files: int = 4) -> None:
                 assert jobs.enqueue(db.session, job), "broker unreachable"
             deadline = time.time() + int(os.environ.get("BENCH_TIMEOUT", "900"))
             while time.time() < deadline:
+                if worker.poll() is not None:
+                    raise SystemExit(f"the Celery worker exited ({worker.returncode}): run it by hand with the same "
+                                     "environment to see why")
                 db.session.expire_all()
                 states = db.session.scalars(select(DataJob.status).where(DataJob.id.in_(ids))).all()
                 if all(s in TERMINAL for s in states):
