@@ -92,6 +92,9 @@ def main(n: int = 100_000, files: int = 4) -> None:
     worker = None
     try:
         app = create_app(config)
+        # the worker is a separate process: it needs this process's key (a test config in code gets a
+        # random one; without it the worker refuses to start and every job waits)
+        env["SECRET_KEY"] = app.config["SECRET_KEY"]
         with app.app_context():
             init_db()
             county, org_units = build_tree(db.session)
@@ -109,7 +112,8 @@ def main(n: int = 100_000, files: int = 4) -> None:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=prefork", "-c", "2",
                  "--without-gossip", "--without-mingle", "-l", "warning"],
-                cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                stderr=(OUT / "concurrent_worker.log").open("wb"))
             time.sleep(8)  # the worker is up before the clock starts
             actor = db.session.scalar(select(AppUser).where(AppUser.username == "bench_admin"))
             submitted = []
@@ -123,6 +127,7 @@ def main(n: int = 100_000, files: int = 4) -> None:
                 assert jobs.enqueue(db.session, job), "broker unreachable"
             deadline = time.time() + int(os.environ.get("BENCH_TIMEOUT", "900"))
             while time.time() < deadline:
+                assert worker.poll() is None, f"the worker exited, see {OUT / 'concurrent_worker.log'}"
                 db.session.expire_all()
                 states = db.session.scalars(select(DataJob.status).where(DataJob.id.in_(ids))).all()
                 if all(s in TERMINAL for s in states):
