@@ -1,6 +1,7 @@
 """Page helpers for the journeys: a changed form is fixed here, in one place."""
 from __future__ import annotations
 
+import os
 import re
 
 from seed.loader import DEMO_PASSWORD
@@ -97,3 +98,13 @@ def submit(page, selector: str) -> None:
     """Click a button that posts a form and wait for the page it leads to."""
     with page.expect_navigation():
         page.click(selector)
+
+
+# --- file fields (app/static/js/file_input.js: a Chinese 选择文件 button over the browser's own) -----
+def choose_file(page, path, field: str = "input[name=file]") -> None:
+    """Click the field's 选择文件 button, pick ``path`` in the file chooser, and see its name shown."""
+    box = page.locator(".union-file-input", has=page.locator(field))
+    with page.expect_file_chooser() as chooser:
+        box.locator("label.btn").click()
+    chooser.value.set_files(str(path))
+    assert box.locator(".union-file-chosen").inner_text() == os.path.basename(str(path))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.masking import mask_id_number, mask_phone
 from models.members import Member
-from tests.browser.pages import assert_clean, login
+from tests.browser.pages import assert_clean, choose_file, login
 from tests.factories import MEMBER_HEADER, base_of, county, make_unit, make_xlsx, member_row
 
 
@@ -32,7 +32,7 @@ def test_county_admin_imports_units_only_and_the_auditor_gets_a_masked_result(li
     page.goto(f"{live_server}/memberview/list/")
     page.click("#import-link")
     page.wait_for_url(re.compile(r"/datajobview/upload"))
-    page.set_input_files("input[name=file]", str(path))
+    choose_file(page, path)
     page.click("#upload-form button[type=submit]")
     page.wait_for_url(re.compile(r"/datajobview/show/\d+"))
     job_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
