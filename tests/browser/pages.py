@@ -37,8 +37,9 @@ def assert_clean(page) -> None:
 
 # --- date-time pickers (views/base/datetime.py: a Chinese flatpickr on every DateTime field) --------
 def type_datetime(page, name: str, text: str) -> None:
-    """Type a date and time into the field as a clerk does, then leave it (the picker reads it on blur)."""
-    field = page.locator(f"input[name={name}]")
+    """Type a date and time into the field as a clerk does, then leave it (the picker reads it on blur).
+    ``name``: the field's name, or ``#id`` where a page has two fields of that name."""
+    field = page.locator(name if name.startswith("#") else f"input[name={name}]")
     field.click()
     field.press("Control+a")
     field.type(text)

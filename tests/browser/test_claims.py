@@ -5,7 +5,7 @@ one reviewer passes 初审, another 复核; finance marks it paid; the case show
 from datetime import timedelta
 
 from models.mutual_aid import Claim, ClaimStatus
-from tests.browser.pages import assert_clean, flashes, login, submit
+from tests.browser.pages import assert_clean, flashes, login, submit, type_datetime
 from tests.factories import licence_png
 from tests.mutual_aid.claims_env import CARD, env  # noqa: F401  (fixture)
 
@@ -27,7 +27,7 @@ def test_clerk_accepts_a_hospital_claim_and_it_is_paid_and_closed(live_server, p
     login(page, live_server, env.staff.username)
     page.goto(f"{live_server}/claims/accept")
     page.fill("#id_number", person.id_number)
-    page.fill("#incident_date", admission.isoformat())
+    type_datetime(page, "#incident_date", admission.isoformat())
     submit(page, "#claim-query")
     page.check(f"#claim-options input[value='{person.id}:{kind.id}']")
     shot(page, "accept-options")
@@ -57,7 +57,7 @@ def test_clerk_accepts_a_hospital_claim_and_it_is_paid_and_closed(live_server, p
     submit(page, f"#pool-table tr:has-text('{claim.number}') a:has-text('处理')")
 
     # 4. fee entry: incident, payee, a settlement sheet; 申领计算; 申领提交
-    page.fill("#incident_date", admission.isoformat())
+    type_datetime(page, "#incident_date", admission.isoformat())
     page.fill("#incident_type", "疾病")
     page.fill("#payee_name", person.name)
     page.fill("#payee_bank", "中国工商银行")
@@ -67,8 +67,8 @@ def test_clerk_accepts_a_hospital_claim_and_it_is_paid_and_closed(live_server, p
     assert any("已保存" in f for f in flashes(page, "success"))
     assert CARD not in page.content() and CARD[-4:] in page.get_attribute("#payee_account", "placeholder")
     page.fill("#hospital", "上海市第一人民医院")
-    page.fill("#admission_date", admission.isoformat())
-    page.fill("#discharge_date", discharge.isoformat())
+    type_datetime(page, "#admission_date", admission.isoformat())
+    type_datetime(page, "#discharge_date", discharge.isoformat())
     page.fill("#total_cost", "56308.05")
     page.fill("#policy_self_paid", "23307.60")
     page.fill("#receipt_number", "PJ20260001")

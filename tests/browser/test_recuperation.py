@@ -13,7 +13,7 @@ from models.base import DISPLAY_TZ
 from models.recuperation import Declaration, Product, RecupBase, Reservation
 from models.security import AppUser
 from seed.loader import DEMO_PASSWORD
-from tests.browser.pages import assert_clean, flashes, login, submit
+from tests.browser.pages import assert_clean, flashes, login, submit, type_datetime
 from tests.factories import county, make_member, make_user
 
 SHOTS = "/tmp/h5-recup-{}.png"
@@ -51,11 +51,11 @@ def test_clerk_declares_for_a_member_and_the_base_sees_the_orders(live_server, p
     submit(page, "#declare-link")
     page.fill("#id_number", member.id_number)
     page.select_option("#type", label="市内-全市")
-    page.fill("#day1_date", "2025-05-01")
+    type_datetime(page, "#day1_date", "2025-05-01")
     page.select_option("#day1_meal", label=f"{base.name} · 农家套餐（88.00 元）")
     page.select_option("#day1_activity", label=f"{base.name} · 景区门票（120.00 元）")
     page.select_option("#day1_lodging", label=f"{base.name} · 民宿标间（268.00 元）")
-    page.fill("#day2_date", "2025-05-03")
+    type_datetime(page, "#day2_date", "2025-05-03")
     page.select_option("#day2_meal", label=f"{base.name} · 农家套餐（88.00 元）")
     page.check("#commitment")
     shot(page, "declare-form")

@@ -1,6 +1,7 @@
 // Date-and-time inputs (views/base/datetime.py): <input class="union-datetime"> becomes a Chinese
 // flatpickr that keeps the date and the time, whether clicked in the calendar or typed
-// ("2026-12-30 18:00", with or without seconds); data-time="0" marks a date-only column. A typed value it cannot read is left as typed,
+// ("2026-12-30 18:00", with or without seconds); data-time="0" marks a date-only column; a page's own
+// <input type="date"> becomes a date-only one. A typed value it cannot read is left as typed,
 // so the server answers with its Chinese message instead of the field being wiped.
 (function () {
   var PATTERN = /^(\d{4})[-\/.](\d{1,2})[-\/.](\d{1,2})(?:[ T]+(\d{1,2})[:：](\d{1,2})(?:[:：](\d{1,2}))?)?$/;
@@ -40,7 +41,19 @@
     });
   }
 
+  // a page's own <input type="date">: the browser draws it in its own language (mm/dd/yyyy in an
+  // English Chromium), so it becomes the same Chinese date-only picker (its value stays yyyy-mm-dd)
+  function adopt(input) {
+    input.type = "text";
+    input.classList.add("union-datetime");
+    input.setAttribute("data-time", "0");
+    input.setAttribute("autocomplete", "off");
+    if (!input.placeholder) { input.placeholder = "年-月-日"; }
+  }
+
   function scan(root) {
+    var dates = (root || document).querySelectorAll("input[type=date]");
+    for (var j = 0; j < dates.length; j++) { adopt(dates[j]); }
     var inputs = (root || document).querySelectorAll("input.union-datetime");
     for (var i = 0; i < inputs.length; i++) { init(inputs[i]); }
   }
