@@ -95,9 +95,6 @@ class RowCache:
     def forget(self, session: Session, row) -> None:
         self._rows.pop((session.get_bind(), self.key_of(row)), None)
 
-    def clear(self) -> None:
-        self._rows.clear()
-
 
 @event.listens_for(Session, "after_flush")
 def _forget_changed(session, _context):

@@ -108,7 +108,7 @@ def _run_group(app, chunks, products, index, process_ready, _unused):
                 try:
                     svc.save_declaration(session, member=member, year=YEAR, type="city_all", actor=None,
                                          days=plan(rng, products), now=NOW, submit=True, commitment=True,
-                                          existing=existing)
+                                         existing=existing)
                     key = "submitted"
                 except DomainError as err:
                     key = err.code

@@ -319,11 +319,12 @@ def _take_reservations(session, declaration: Declaration, member: Member, old_li
 
     The counters are changed last, just before the caller commits: their row locks (what concurrent
     declarers of the same product and day wait on) are held as briefly as possible."""
-    if new_lines and not old_lines:  # a first submit: the bookings and their counters in one go
-        reservations.book(session, [{"product_id": pid, "day": day, "quantity": qty, "price": price}
-                                    for day, pid, qty, price in new_lines], products,
-                          declaration_id=declaration.id, member_name=member.name, member_phone=member.phone,
-                          version=declaration.version, status=ReservationStatus.RESERVED)
+    rows = [{"product_id": pid, "base_id": products[pid].base_id, "org_id": products[pid].org_id, "day": day,
+             "quantity": qty, "price": price, "declaration_id": declaration.id, "member_name": member.name,
+             "member_phone": member.phone, "version": declaration.version, "status": ReservationStatus.RESERVED}
+            for day, pid, qty, price in new_lines]
+    if rows and not old_lines:  # a first submit: the bookings and their counters in one go
+        reservations.book(session, rows, products)
         return
     deltas = _deltas(old_lines, new_lines)
     if old_lines:  # a plan not yet submitted holds no bookings
@@ -331,12 +332,8 @@ def _take_reservations(session, declaration: Declaration, member: Member, old_li
                                                   Reservation.status == ReservationStatus.RESERVED)
                         .values(status=ReservationStatus.CANCELLED, cancelled_at=utcnow())
                         .execution_options(synchronize_session=False))
-    if new_lines:
-        session.execute(insert(Reservation.__table__), [
-            {"product_id": pid, "base_id": products[pid].base_id, "org_id": products[pid].org_id, "day": day,
-             "quantity": qty, "price": price, "declaration_id": declaration.id, "member_name": member.name,
-             "member_phone": member.phone, "version": declaration.version, "status": ReservationStatus.RESERVED}
-            for day, pid, qty, price in new_lines])
+    if rows:
+        session.execute(insert(Reservation.__table__), rows)
     missing = [pid for _d, pid, _q, _c in old_lines if pid not in products]
     reservations.apply_deltas(session, deltas, {**products, **_products(session, missing)})
 

@@ -101,33 +101,30 @@ _BOOK_PG = text("""
 """).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
-def book(session: Session, bookings: list[dict], products: dict[int, Product], *, declaration_id: int,
-         member_name: str, member_phone: str | None, version: int, status: str) -> None:
-    """A plan's first bookings: its reservation rows (``bookings``: product_id, day, quantity, price)
-    and the counters raised by them, in one transaction; on PostgreSQL in one statement.
+def book(session: Session, rows: list[dict], products: dict[int, Product]) -> None:
+    """A plan's first bookings: its reservation rows (every column of ``Reservation`` but the id and
+    times; one declaration's) and the counters they raise, in one transaction; on PostgreSQL in one
+    statement.
 
     Raises:
         SoldOutError: some day has not enough left (the caller rolls back: nothing is kept).
     """
     changes: dict[tuple[int, date], int] = {}
-    for b in bookings:
-        changes[(b["product_id"], b["day"])] = changes.get((b["product_id"], b["day"]), 0) + b["quantity"]
+    for row in rows:
+        key = (row["product_id"], row["day"])
+        changes[key] = changes.get(key, 0) + row["quantity"]
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(Reservation.__table__), [
-            {**b, "base_id": products[b["product_id"]].base_id, "org_id": products[b["product_id"]].org_id,
-             "declaration_id": declaration_id, "member_name": member_name, "member_phone": member_phone,
-             "version": version, "status": status} for b in bookings])
+        session.execute(insert(Reservation.__table__), rows)
         _take(session, changes, products)
         return
     keys = sorted(changes)
-    _refuse_beyond_capacity(changes, products)
+    _refuse_beyond_capacity(session, changes, products)
+    plan = rows[0]
     taken = set(session.execute(_BOOK_PG, {
-        "declaration_id": declaration_id, "member_name": member_name, "member_phone": member_phone,
-        "version": version, "status": status, "now": utcnow(),
-        "r_product": [b["product_id"] for b in bookings], "r_day": [b["day"] for b in bookings],
-        "r_base": [products[b["product_id"]].base_id for b in bookings],
-        "r_org": [products[b["product_id"]].org_id for b in bookings],
-        "r_quantity": [b["quantity"] for b in bookings], "r_price": [b["price"] for b in bookings],
+        **{k: plan[k] for k in ("declaration_id", "member_name", "member_phone", "version", "status")},
+        "now": utcnow(), **{f"r_{col}": [row[key] for row in rows] for col, key in (
+            ("product", "product_id"), ("base", "base_id"), ("org", "org_id"), ("day", "day"),
+            ("quantity", "quantity"), ("price", "price"))},
         "c_product": [pid for pid, _d in keys], "c_day": [d for _p, d in keys],
         "c_base": [products[pid].base_id for pid, _d in keys], "c_org": [products[pid].org_id for pid, _d in keys],
         "c_capacity": [products[pid].daily_capacity for pid, _d in keys],
@@ -135,10 +132,10 @@ def book(session: Session, bookings: list[dict], products: dict[int, Product], *
     _refuse_missing(session, keys, taken, changes, products)
 
 
-def _refuse_beyond_capacity(changes, products) -> None:
+def _refuse_beyond_capacity(session: Session, changes, products) -> None:
     for (pid, day), q in sorted(changes.items()):
         if q > products[pid].daily_capacity:
-            _sold_out(None, pid, day, q, products)
+            _sold_out(session, pid, day, q, products)
 
 
 def _refuse_missing(session, keys, taken, changes, products) -> None:
@@ -157,7 +154,7 @@ def _take(session: Session, changes: dict[tuple[int, date], int], products: dict
     day) order, so concurrent declarers lock them in one order. A key missing from what comes back
     was refused."""
     keys = sorted(changes)
-    _refuse_beyond_capacity(changes, products)
+    _refuse_beyond_capacity(session, changes, products)
     rows = [{"product_id": pid, "day": day, "base_id": products[pid].base_id, "org_id": products[pid].org_id,
              "capacity": products[pid].daily_capacity, "reserved": changes[(pid, day)]} for pid, day in keys]
     taken = set(session.execute(_take_statement(session), rows).tuples())
@@ -179,8 +176,8 @@ def _take_statement(session: Session):
     return _TAKE[dialect]
 
 
-def _sold_out(session: Session | None, pid: int, day: date, q: int, products: dict[int, Product]):
-    left = None if session is None else session.scalar(select(ProductDay.capacity - ProductDay.reserved)
+def _sold_out(session: Session, pid: int, day: date, q: int, products: dict[int, Product]):
+    left = session.scalar(select(ProductDay.capacity - ProductDay.reserved)
                           .where(ProductDay.product_id == pid, ProductDay.day == day))
     raise _sold_out_error(products[pid], day, q, products[pid].daily_capacity if left is None else left)
 
